@@ -1,0 +1,63 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+DEV := DJANGO_DEBUG=true
+N ?= 1000000
+
+.PHONY: run test lint format bench load system-deps migrations-check clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py load_demo_data --if-empty
+	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# PostgreSQL 15 and Chromium come from Debian's packages.
+system-deps:
+	@missing=""; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing$$missing from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing$$missing. Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.dev system-deps
+	bash tests/run_all.sh
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: $(VENV)/.dev
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
+
+bench: $(VENV)/.dev system-deps
+	$(PY) bench/run.py --rows $(N)
+
+load: $(VENV)/.dev system-deps
+	$(PY) bench/load.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

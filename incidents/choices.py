@@ -1,0 +1,91 @@
+"""Every choice of the data model, with the exact machine values of SPEC.md.
+
+Labels are what people read; values are what filters, exports and imports use.
+The data dictionary (/data/) is generated from these classes, so a change here
+shows up there without any hand-written copy.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Exact day")
+    MONTH = "month", _("Month only")
+
+
+class CaseType(models.TextChoices):
+    CRIMINAL = "criminal", _("Criminal")
+    FAMILY = "family", _("Family")
+    CIVIL = "civil", _("Civil")
+    HOUSING = "housing", _("Housing")
+    TRAFFIC = "traffic", _("Traffic")
+    JUVENILE = "juvenile", _("Juvenile")
+    IMMIGRATION = "immigration", _("Immigration")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Outcome(models.TextChoices):
+    ARRESTED = "arrested", _("Arrested")
+    ATTEMPTED = "attempted", _("Attempted arrest")
+    OBSERVED = "observed", _("Agents observed")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class PersonRole(models.TextChoices):
+    DEFENDANT = "defendant", _("Defendant")
+    VICTIM = "victim", _("Victim")
+    WITNESS = "witness", _("Witness")
+    LITIGANT = "litigant", _("Litigant")
+    COMPANION = "companion", _("Companion")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Location(models.TextChoices):
+    COURTROOM = "courtroom", _("In a courtroom")
+    INSIDE = "inside", _("Inside the courthouse")
+    ENTRANCE = "entrance", _("At the entrance")
+    OUTSIDE = "outside", _("Outside (steps or nearby)")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Agency(models.TextChoices):
+    ICE = "ice", _("ICE")
+    CBP = "cbp", _("CBP")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class YesNoUnknown(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Warrant(models.TextChoices):
+    JUDICIAL = "judicial", _("Judicial warrant")
+    ADMINISTRATIVE = "administrative", _("Administrative warrant")
+    NONE = "none", _("No warrant shown")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Verification(models.TextChoices):
+    UNVERIFIED = "unverified", _("Unverified")
+    VERIFIED = "verified", _("Verified")
+    DISPUTED = "disputed", _("Disputed")
+
+
+class SourceType(models.TextChoices):
+    COURT_RECORD = "court_record", _("Court record")
+    ATTORNEY = "attorney", _("Attorney")
+    NEWS = "news", _("News report")
+    COMMUNITY = "community", _("Community report")
+    GOVERNMENT = "government", _("Government")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    RETRACTED = "retracted", _("Retracted")

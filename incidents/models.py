@@ -1,0 +1,418 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import choices
+
+# The only Incident fields that may reach a public page, export or API.
+# Everything else (staff-only notes, bookkeeping, demo flag) stays inside.
+PUBLIC_FIELDS = (
+    "reference",
+    "date",
+    "date_precision",
+    "courthouse",
+    "case_type",
+    "outcome",
+    "people_count",
+    "person_role",
+    "location",
+    "agency",
+    "plain_clothes",
+    "agents_identified",
+    "force_used",
+    "court_staff_assisted",
+    "warrant",
+    "verification",
+    "source_type",
+    "source_url",
+    "summary",
+)
+STAFF_ONLY_FIELDS = ("internal_notes", "docket_number", "reporter_contact")
+
+# Choice fields with the TextChoices class that defines their machine values.
+CHOICE_FIELDS = {
+    "date_precision": choices.DatePrecision,
+    "case_type": choices.CaseType,
+    "outcome": choices.Outcome,
+    "person_role": choices.PersonRole,
+    "location": choices.Location,
+    "agency": choices.Agency,
+    "plain_clothes": choices.YesNoUnknown,
+    "agents_identified": choices.YesNoUnknown,
+    "force_used": choices.YesNoUnknown,
+    "court_staff_assisted": choices.YesNoUnknown,
+    "warrant": choices.Warrant,
+    "verification": choices.Verification,
+    "source_type": choices.SourceType,
+    "status": choices.Status,
+}
+
+PUBLISHED = Q(status=choices.Status.PUBLISHED)
+
+
+def today_utc():
+    return timezone.now().date()
+
+
+class State(models.Model):
+    code = models.CharField(_("USPS code"), max_length=2, primary_key=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    fips = models.CharField(_("FIPS code"), max_length=2, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class County(models.Model):
+    fips = models.CharField(_("FIPS code"), max_length=5, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="counties")
+
+    class Meta:
+        ordering = ["state_id", "name"]
+        verbose_name_plural = _("counties")
+        # County autocomplete: name search within one state.
+        indexes = [models.Index(fields=["state", "name"])]
+
+    def __str__(self):
+        return f"{self.name}, {self.state_id}"
+
+    def get_absolute_url(self):
+        return reverse("county_detail", args=[self.fips])
+
+
+class Courthouse(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=220, unique=True, blank=True,
+        help_text=_("Used in addresses; made from the name when left empty."),
+    )
+    address = models.CharField(_("street address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="courthouses")
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    is_demo = models.BooleanField(default=False, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        # Import matches a courthouse by name, city and state.
+        indexes = [models.Index(fields=["name", "city"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.city}, {self.county.state_id})"
+
+    @property
+    def state_id(self):
+        return self.county.state_id
+
+    def get_absolute_url(self):
+        return reverse("courthouse_detail", args=[self.slug])
+
+    def clean(self):
+        if not self.slug and self.name:
+            self.slug = unique_slug(self.name, self.city)
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self.name, self.city)
+        super().save(*args, **kwargs)
+        # Incidents keep a copy of county and state for their indexes.
+        Incident.objects.filter(courthouse=self).exclude(county_id=self.county_id).update(
+            county_id=self.county_id, state_id=self.county.state_id
+        )
+
+
+def unique_slug(name, city):
+    base = slugify(f"{name}")[:200] or "courthouse"
+    if not Courthouse.objects.filter(slug=base).exists():
+        return base
+    base = slugify(f"{name} {city}")[:200]
+    slug, n = base, 2
+    while Courthouse.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class IncidentQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(PUBLISHED).select_related("courthouse", "county", "state")
+
+    def demo(self):
+        return self.filter(is_demo=True)
+
+
+class Incident(models.Model):
+    reference = models.CharField(
+        _("reference"),
+        max_length=64,
+        unique=True,
+        help_text=_("The source's own id; assigned as TRK-000123 when none is given."),
+    )
+    date = models.DateField(_("date"), help_text=_("Not after today's date (UTC)."))
+    date_precision = models.CharField(
+        _("date precision"),
+        max_length=5,
+        choices=choices.DatePrecision.choices,
+        default=choices.DatePrecision.DAY,
+        help_text=_("Month: only the month is known and the date is its first day."),
+    )
+    courthouse = models.ForeignKey(
+        Courthouse, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("courthouse")
+    )
+    # Derived from the courthouse on every save, stored only so that the
+    # state and county filters have their own indexes.
+    county = models.ForeignKey(County, on_delete=models.PROTECT, editable=False, related_name="+")
+    state = models.ForeignKey(State, on_delete=models.PROTECT, editable=False, related_name="+")
+    case_type = models.CharField(
+        _("case type"),
+        max_length=12,
+        choices=choices.CaseType.choices,
+        default=choices.CaseType.UNKNOWN,
+        help_text=_("The case that brought the person to court."),
+    )
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=10,
+        choices=choices.Outcome.choices,
+        default=choices.Outcome.UNKNOWN,
+        help_text=_(
+            "Attempted: an arrest was tried and not completed; observed: agents present, no attempt."
+        ),
+    )
+    people_count = models.PositiveIntegerField(
+        _("people taken into custody"),
+        default=0,
+        help_text=_("At least 1 when arrested; 0 when attempted or observed."),
+    )
+    person_role = models.CharField(
+        _("person's role in court"),
+        max_length=10,
+        choices=choices.PersonRole.choices,
+        default=choices.PersonRole.UNKNOWN,
+        help_text=_("Role in court of the person targeted."),
+    )
+    location = models.CharField(
+        _("location"),
+        max_length=10,
+        choices=choices.Location.choices,
+        default=choices.Location.UNKNOWN,
+        help_text=_("Outside: on the steps or within a few blocks."),
+    )
+    agency = models.CharField(
+        _("agency"), max_length=8, choices=choices.Agency.choices, default=choices.Agency.UNKNOWN
+    )
+    plain_clothes = models.CharField(
+        _("agents in plain clothes"),
+        max_length=8,
+        choices=choices.YesNoUnknown.choices,
+        default=choices.YesNoUnknown.UNKNOWN,
+    )
+    agents_identified = models.CharField(
+        _("agents identified themselves"),
+        max_length=8,
+        choices=choices.YesNoUnknown.choices,
+        default=choices.YesNoUnknown.UNKNOWN,
+    )
+    force_used = models.CharField(
+        _("force used"),
+        max_length=8,
+        choices=choices.YesNoUnknown.choices,
+        default=choices.YesNoUnknown.UNKNOWN,
+    )
+    court_staff_assisted = models.CharField(
+        _("court staff assisted"),
+        max_length=8,
+        choices=choices.YesNoUnknown.choices,
+        default=choices.YesNoUnknown.UNKNOWN,
+    )
+    warrant = models.CharField(
+        _("warrant"),
+        max_length=14,
+        choices=choices.Warrant.choices,
+        default=choices.Warrant.UNKNOWN,
+        help_text=_("Warrant shown, if any."),
+    )
+    verification = models.CharField(
+        _("verification"),
+        max_length=10,
+        choices=choices.Verification.choices,
+        default=choices.Verification.UNVERIFIED,
+    )
+    source_type = models.CharField(
+        _("source type"),
+        max_length=12,
+        choices=choices.SourceType.choices,
+        default=choices.SourceType.OTHER,
+    )
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    summary = models.TextField(
+        _("summary"),
+        blank=True,
+        help_text=_("Public narrative. Never write the name of a person arrested."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=choices.Status.choices,
+        default=choices.Status.PUBLISHED,
+        editable=False,
+    )
+    retraction_reason = models.TextField(_("retraction reason"), blank=True, editable=False)
+
+    # Staff-only: listed in STAFF_ONLY_FIELDS, never in PUBLIC_FIELDS.
+    internal_notes = models.TextField(_("internal notes (staff only)"), blank=True)
+    docket_number = models.CharField(_("docket number (staff only)"), max_length=100, blank=True)
+    reporter_contact = models.CharField(
+        _("reporter contact (staff only)"), max_length=200, blank=True
+    )
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    is_demo = models.BooleanField(default=False, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["county", "state"])
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(people_count__gte=0), name="incident_people_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision="day") | Q(date__day=1),
+                name="incident_month_precision_on_first_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="unknown")
+                | Q(outcome="arrested", people_count__gte=1)
+                | Q(outcome__in=["attempted", "observed"], people_count=0),
+                name="incident_people_count_matches_outcome",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__in": klass.values}), name=f"incident_{field}_valid"
+                )
+                for field, klass in CHOICE_FIELDS.items()
+            ],
+        ]
+        # Public queries only ever read published rows, so the indexes are
+        # partial: retracted rows cost them nothing. Every list ordering ends
+        # with id so that keyset pagination has a unique sort key.
+        indexes = [
+            # list and export with no filter, ordered by date (the default)
+            models.Index(fields=["-date", "-id"], name="inc_pub_date", condition=PUBLISHED),
+            # ?state=NY ordered by date
+            models.Index(fields=["state", "-date", "-id"], name="inc_pub_state_date", condition=PUBLISHED),
+            # ?county=36047 and /counties/<fips>/
+            models.Index(fields=["county", "-date", "-id"], name="inc_pub_county_date", condition=PUBLISHED),
+            # ?courthouse=slug and /courthouses/<slug>/
+            models.Index(
+                fields=["courthouse", "-date", "-id"], name="inc_pub_courthouse_date", condition=PUBLISHED
+            ),
+            # ?updated_after= and ordering=updated_at (incremental downloads)
+            models.Index(fields=["updated_at", "id"], name="inc_pub_updated", condition=PUBLISHED),
+            # ordering=people_count
+            models.Index(fields=["people_count", "id"], name="inc_pub_people", condition=PUBLISHED),
+            # the demo banner's "any demo row?" check and load_demo_data --clear
+            models.Index(fields=["id"], name="inc_demo", condition=Q(is_demo=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} · {self.date} · {self.courthouse.name}"
+
+    def get_absolute_url(self):
+        return reverse("incident_detail", args=[self.pk])
+
+    @property
+    def is_published(self):
+        return self.status == choices.Status.PUBLISHED
+
+    def clean(self):
+        errors = {}
+        if self.date and self.date > today_utc():
+            errors["date"] = _("%(date)s is in the future") % {"date": self.date.isoformat()}
+        if self.date and self.date_precision == choices.DatePrecision.MONTH and self.date.day != 1:
+            errors["date"] = _("A month-precision date must be the first day of its month.")
+        error = people_count_error(self.outcome, self.people_count)
+        if error:
+            errors["people_count"] = error
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        # Each check constraint restates a rule that field choices and clean()
+        # already validate in Python; Django would spend one query on each.
+        pass
+
+    def save(self, *args, **kwargs):
+        if self.courthouse_id:
+            self.county_id, self.state_id = courthouse_place(self.courthouse_id)
+        if self.reference:
+            return super().save(*args, **kwargs)
+        # The id is the assigned reference's number, so it is known only after
+        # the insert; the creation's history row gets the final reference too.
+        provisional = self.reference = provisional_reference()
+        super().save(*args, **kwargs)
+        self.reference = assigned_reference(self.pk)
+        type(self).objects.filter(pk=self.pk).update(reference=self.reference)
+        self.history.filter(reference=provisional).update(reference=self.reference)
+
+
+def courthouse_place(courthouse_id):
+    """(county FIPS, state code) of a courthouse, in one query."""
+    return Courthouse.objects.values_list("county_id", "county__state_id").get(pk=courthouse_id)
+
+
+def people_count_error(outcome, people_count):
+    if people_count is None or outcome is None:
+        return None
+    if outcome == choices.Outcome.ARRESTED and people_count < 1:
+        return _("At least 1 person when the outcome is arrested.")
+    if outcome in (choices.Outcome.ATTEMPTED, choices.Outcome.OBSERVED) and people_count != 0:
+        return _("Must be 0 when the outcome is attempted or observed.")
+    return None
+
+
+def provisional_reference():
+    import uuid
+
+    return f"TMP-{uuid.uuid4().hex}"
+
+
+def assigned_reference(pk):
+    return f"TRK-{pk:06d}"
+
+
+class PolicyEvent(models.Model):
+    date = models.DateField(_("date"))
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=100)
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    is_demo = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.jurisdiction}: {self.title}"

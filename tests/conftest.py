@@ -1,0 +1,57 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+from .factories import CourthouseFactory, IncidentFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs collectstatic; tests serve files straight from static/.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def courthouse(db):
+    return CourthouseFactory()
+
+
+@pytest.fixture
+def incident(db):
+    return IncidentFactory()
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root", "root@example.org", "pw-root-123")
+
+
+@pytest.fixture
+def court_admin(db):
+    user = User.objects.create_user("clerk", password="pw-clerk-123")
+    group = Group.objects.filter(name="Court administrators").first()
+    if group:
+        user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def reviewer(db):
+    user = User.objects.create_user("reviewer", password="pw-reviewer-123")
+    group = Group.objects.filter(name="Reviewers").first()
+    if group:
+        user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return User.objects.create_user("outsider", password="pw-outsider-123")
+
+
+@pytest.fixture
+def staff_client(client, superuser):
+    client.force_login(superuser)
+    return client

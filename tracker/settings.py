@@ -61,6 +61,8 @@ def database_from_url(url):
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Test servers speak plain HTTP, so the HTTPS-only settings below default off under pytest.
+RUNNING_TESTS = "pytest" in sys.modules
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -88,6 +90,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "incidents.middleware.ContentSecurityPolicyMiddleware",
+    "incidents.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -165,6 +169,36 @@ STORAGES = {
 }
 WHITENOISE_MAX_AGE = 365 * 24 * 3600 if not DEBUG else 0
 
+# HTTPS: secure cookies, HSTS and the redirect to https. DJANGO_SSL_REDIRECT=false when a
+# proxy in front does the redirect; DJANGO_TRUST_X_FORWARDED_PROTO=true when that proxy
+# terminates TLS and sets X-Forwarded-Proto (never set it without such a proxy).
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG and not RUNNING_TESTS)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", HTTPS)
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Everything from our own origin only: no CDN, no inline script, no eval. Plotly sets
+# inline styles, hence 'unsafe-inline' for styles alone; PNG downloads use data:/blob:.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -176,5 +210,4 @@ LOGGING = {
 # Import limits: a file larger than this is refused with a clear message.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
-FORMS_URLFIELD_ASSUME_HTTPS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,0 +1,44 @@
+import logging
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+log = logging.getLogger("incidents.database")
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the policy of settings.CONTENT_SECURITY_POLICY to every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A 503 page and one log line when the database cannot be reached.
+
+    Django closes a broken connection at the end of the request, so the next
+    request reconnects by itself once the database is back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        first_line = (str(exception).strip().splitlines() or [type(exception).__name__])[0]
+        log.error("database unavailable: %s %s: %s", request.method, request.path, first_line)
+        # Rendered without context processors: they would query the database again.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        return response

@@ -13,6 +13,13 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _login_throttling_off(settings):
+    # django-axes needs a request to authenticate, which Client.login() does not pass;
+    # tests/test_login_throttling.py switches it back on.
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def courthouse(db):
     return CourthouseFactory()

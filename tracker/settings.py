@@ -4,6 +4,7 @@ Every variable is documented in README.md and .env.example. A bad value stops
 start-up with one clear line instead of a traceback.
 """
 
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "simple_history",
+    "axes",
     "incidents.apps.IncidentsConfig",
 ]
 
@@ -101,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last, as django-axes requires
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -145,6 +149,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes): a username+IP pair is locked for 15 minutes after
+# 5 failures; every failure is logged by the "axes" logger. Behind a load balancer set
+# DJANGO_PROXY_COUNT to the number of proxies in front, so that the client address is
+# read from X-Forwarded-For; without proxies that header is ignored (it could be forged).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -205,6 +231,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # axes announces itself at every start; its failure and lockout lines are warnings.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
 
 # Import limits: a file larger than this is refused with a clear message.

@@ -1,8 +1,204 @@
-from django.http import HttpResponse
+"""Data for journalists and programs: the CSV export, the JSON API, chart data, the data dictionary.
+
+Every view takes the same filter parameters as the list (filters.py), and every bad
+parameter is answered with a 400 naming it: never a 500, never an unfiltered file.
+"""
+
+import base64
+import binascii
+import datetime
+import json
+import re
+
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from . import dictionary, export, stats
+from .filters import error_message, filter_incidents
+
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+class BadParameter(ValueError):
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
 
 
 def export_csv(request):
-    return HttpResponse("Not built yet.", status=501, content_type="text/plain")
+    filterset, incidents = filter_incidents(request)
+    if not filterset.is_valid():
+        return HttpResponse(
+            error_message(filterset),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        excel = _flag(request.GET, "excel")
+    except BadParameter as bad:
+        return HttpResponse(
+            str(bad), status=400, content_type="text/plain; charset=utf-8"
+        )
+    response = StreamingHttpResponse(
+        export.csv_chunks(incidents, excel=excel),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{export.export_filename(request.GET)}"'
+    )
+    return response
 
 
-api_incidents = api_stats = data_dictionary = export_csv
+def api_incidents(request):
+    filterset, incidents = filter_incidents(request)
+    if not filterset.is_valid():
+        return _json_error(error_message(filterset), filterset.errors)
+    keys = filterset.sort_keys()
+    try:
+        limit = _limit(request.GET.get("limit"))
+        after = decode_cursor(request.GET.get("cursor"), keys[0])
+    except BadParameter as bad:
+        return _json_error(str(bad), {bad.name: [bad.message]})
+    page = list(
+        _after(incidents, keys[0], after).values_list(*export.LOOKUPS)[: limit + 1]
+    )
+    rows, more = page[:limit], len(page) > limit
+    body = {"results": [export.json_row(row) for row in rows]}
+    body["next"] = (
+        _next_url(request, encode_cursor(keys[0], rows[-1])) if more else None
+    )
+    if after is None and not more:
+        body["count"] = len(rows)  # free here: the whole result is on this page
+    return JsonResponse(body)
+
+
+def api_stats(request):
+    filterset, incidents = filter_incidents(request)
+    by, fmt = request.GET.get("by", ""), request.GET.get("format", "json")
+    if by not in stats.DIMENSIONS:
+        return _json_error(
+            f"by: choose one of {', '.join(stats.DIMENSIONS)}.",
+            {"by": ["Unknown value."]},
+        )
+    if fmt not in ("json", "csv"):
+        return _json_error(
+            "format: choose json or csv.", {"format": ["Unknown value."]}
+        )
+    if not filterset.is_valid():
+        return _json_error(error_message(filterset), filterset.errors)
+    rows = stats.stats_for(filterset, incidents, by)
+    if fmt == "csv":
+        return _stats_csv(rows, by)
+    return JsonResponse(rows, safe=False)
+
+
+def data_dictionary(request):
+    return render(
+        request, "incidents/data_dictionary.html", dictionary.context(request)
+    )
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _json_error(message, errors):
+    parameters = {name: [str(m) for m in messages] for name, messages in errors.items()}
+    return JsonResponse({"error": message, "parameters": parameters}, status=400)
+
+
+def _flag(params, name):
+    value = params.get(name, "").strip().lower()
+    if value not in TRUE + FALSE:
+        raise BadParameter(name, "must be 1 or 0.")
+    return value in TRUE
+
+
+def _limit(value):
+    if value in (None, ""):
+        return DEFAULT_LIMIT
+    # isdigit() alone would accept other scripts' digits, which int() reads too.
+    if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= MAX_LIMIT:
+        raise BadParameter("limit", f"must be a whole number from 1 to {MAX_LIMIT}.")
+    return int(value)
+
+
+# Keyset pagination: the cursor holds the last row's sort value and id, and the
+# next page starts strictly after it. Every ordering ends with id, so no row is
+# skipped or repeated when rows are added between pages, and no deep OFFSET is scanned.
+CURSOR_TYPES = {
+    "date": datetime.date.fromisoformat,
+    "updated_at": datetime.datetime.fromisoformat,
+    "people_count": int,
+}
+
+
+def encode_cursor(sort_key, row):
+    field = sort_key.lstrip("-")
+    value = row[export.LOOKUPS.index(field)]
+    value = value if isinstance(value, int) else value.isoformat()
+    raw = json.dumps(
+        [sort_key, value, row[export.LOOKUPS.index("id")]], separators=(",", ":")
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token, sort_key):
+    """(value, id) after which the page starts, or None for the first page."""
+    if not token:
+        return None
+    try:
+        key, value, pk = json.loads(
+            base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        )
+        parse = CURSOR_TYPES[sort_key.lstrip("-")]
+        value = parse(value) if parse is not int or type(value) is int else None
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise BadParameter("cursor", "is not a cursor this API gave.") from None
+    if key != sort_key:
+        raise BadParameter(
+            "cursor", "was made for another ordering; start again without it."
+        )
+    if value is None or type(pk) is not int:
+        raise BadParameter("cursor", "is not a cursor this API gave.")
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value, pk
+
+
+def _after(incidents, sort_key, after):
+    if after is None:
+        return incidents
+    value, pk = after
+    field = sort_key.lstrip("-")
+    op = "lt" if sort_key.startswith("-") else "gt"
+    return incidents.filter(
+        Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
+    )
+
+
+def _next_url(request, cursor):
+    params = request.GET.copy()
+    params["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+def _stats_csv(rows, by):
+    cells = [["key", "label", "incidents", "people"]] + [
+        [
+            export.escape_formula(str(row["key"])),
+            export.escape_formula(str(row["label"])),
+            row["incidents"],
+            row["people"],
+        ]
+        for row in rows
+    ]
+    response = HttpResponse(
+        export.csv_bytes(cells), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="incidents-by-{by}-{timezone.now():%Y%m%d}.csv"'
+    )
+    return response

@@ -3,9 +3,24 @@ import logging
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.template.loader import render_to_string
 
 log = logging.getLogger("incidents.database")
+
+
+class CompressPagesMiddleware(GZipMiddleware):
+    """gzip for pages and JSON, but not for streamed exports.
+
+    A CSV export of a million rows would spend seconds of server CPU on
+    compression; it streams as it is. (Django masks the CSRF token in every
+    response, which is what keeps compressed pages safe from BREACH.)
+    """
+
+    def process_response(self, request, response):
+        if response.streaming:
+            return response
+        return super().process_response(request, response)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -295,6 +295,11 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
+        # Reviewers' actions; court administrators use add/change/view_incident.
+        permissions = [
+            ("review_incident", "Can set the verification of incidents"),
+            ("retract_incident", "Can retract and restore incidents"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(people_count__gte=0), name="incident_people_count_not_negative"

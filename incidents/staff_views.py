@@ -1,8 +1,392 @@
-from django.http import HttpResponse
+"""Staff pages: entry, correction, review and retraction, import, courthouses, history.
+
+Every view checks its permission on the server through `staff_only`: an anonymous
+visitor is sent to sign in, a signed-in user without the permission gets 403.
+Court administrators add and change incidents and courthouses and import;
+reviewers set verification, retract and restore; superusers do everything.
+"""
+
+import datetime
+import re
+import secrets
+import tempfile
+import time
+from functools import wraps
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import choices, services
+from .forms import (
+    CourthouseForm,
+    ImportForm,
+    IncidentEditForm,
+    IncidentForm,
+    RetractForm,
+    VerificationForm,
+)
+from .history import STAFF_FIELDS, field_changes
+from .imports import import_csv
+from .models import CHOICE_FIELDS, County, Courthouse, Incident, State
+
+ADD = "incidents.add_incident"
+CHANGE = "incidents.change_incident"
+VIEW = "incidents.view_incident"
+REVIEW = "incidents.review_incident"
+RETRACT = "incidents.retract_incident"
+ADD_COURTHOUSE = "incidents.add_courthouse"
+IMPORT = (ADD, CHANGE, ADD_COURTHOUSE)
+
+UPLOAD_SALT = "incidents.import.upload"
+UPLOAD_MAX_AGE = 3600  # seconds between the preview and the confirmation
+PREVIEW_ROWS = 200
 
 
-def incident_create(request, pk=None):
-    return HttpResponse("Not built yet.", status=501, content_type="text/plain")
+def staff_only(*perms, any_of=False):
+    """Sign-in first, then every permission of `perms` (or one of them, with any_of)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            allowed = any(map(user.has_perm, perms)) if any_of else user.has_perms(perms)
+            if not allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
-incident_edit = incident_import = incident_create
+# Entry and correction -------------------------------------------------------
+
+
+@staff_only(ADD)
+def incident_create(request):
+    form = IncidentForm(_posted(request), initial=_repeat_initial(request.GET))
+    if form.is_bound and form.is_valid():
+        incident = services.create_incident(incident=form.save(commit=False), user=request.user)
+        messages.success(request, _("Saved incident %(ref)s.") % {"ref": incident.reference})
+        if "add_another" in request.POST:
+            return redirect(_add_another_url(incident))
+        return redirect(incident)
+    return render(request, "incidents/staff/incident_form.html", {"form": form})
+
+
+@staff_only(CHANGE)
+def incident_edit(request, pk):
+    incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
+    form = IncidentEditForm(_posted(request), instance=incident)
+    if form.is_bound and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Nothing changed."))
+            return redirect(_staff_page(incident))
+        try:
+            services.update_incident(
+                incident=form.save(commit=False),
+                expected_version=form.cleaned_data["version"],
+                user=request.user,
+            )
+        except services.EditConflict as conflict:
+            return _conflict(request, form, conflict.saved)
+        messages.success(request, _("Saved the correction to %(ref)s.") % {"ref": incident.reference})
+        return redirect(_staff_page(incident))
+    return render(request, "incidents/staff/incident_form.html", {"form": form, "incident": incident})
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+def _repeat_initial(params):
+    """Courthouse and date carried over by "save and add another"."""
+    initial = {}
+    if re.fullmatch(r"[-a-zA-Z0-9_]{1,220}", params.get("courthouse", "")):
+        initial["courthouse"] = params["courthouse"]
+    try:
+        initial["date"] = datetime.date.fromisoformat(params.get("date", ""))
+    except ValueError:
+        pass
+    return initial
+
+
+def _add_another_url(incident):
+    query = urlencode({"courthouse": incident.courthouse.slug, "date": incident.date.isoformat()})
+    return f"{reverse('incident_create')}?{query}"
+
+
+def _staff_page(incident):
+    """The public page while published; a retracted incident has only the review page."""
+    if incident.is_published:
+        return incident.get_absolute_url()
+    return reverse("incident_review", args=[incident.pk])
+
+
+def _conflict(request, form, saved):
+    """409: someone saved first. Both versions side by side; nothing was written."""
+    rows = []
+    for name in form.Meta.fields:
+        mine, theirs = form.cleaned_data.get(name), getattr(saved, name)
+        rows.append((form[name].label, _shown(name, mine), _shown(name, theirs), mine != theirs))
+    keep_mine = IncidentEditForm(
+        data={**request.POST.dict(), "version": saved.version}, instance=saved
+    )
+    context = {"incident": saved, "rows": rows, "keep_mine": keep_mine}
+    return render(request, "incidents/staff/conflict.html", context, status=409)
+
+
+def _shown(name, value):
+    if name in CHOICE_FIELDS and value in CHOICE_FIELDS[name].values:
+        return CHOICE_FIELDS[name](value).label
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+# Review, verification, retraction -------------------------------------------
+
+
+@staff_only(VIEW, CHANGE, REVIEW, RETRACT, any_of=True)
+def staff_incident_list(request):
+    """Every incident, retracted ones included, newest change first."""
+    incidents = Incident.objects.select_related("courthouse").order_by("-updated_at", "-id")
+    status = request.GET.get("status", "")
+    if status in choices.Status.values:
+        incidents = incidents.filter(status=status)
+    verification = request.GET.get("verification", "")
+    if verification in choices.Verification.values:
+        incidents = incidents.filter(verification=verification)
+    reference = request.GET.get("reference", "").strip()[:64]
+    if reference:
+        incidents = incidents.filter(reference__istartswith=reference)
+    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "status": status, "verification": verification, "reference": reference,
+        "statuses": choices.Status.choices, "verifications": choices.Verification.choices,
+    }
+    return render(request, "incidents/staff/incident_list.html", context)
+
+
+@staff_only(REVIEW, RETRACT, any_of=True)
+def incident_review(request, pk):
+    incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
+    context = {
+        "incident": incident,
+        "verification_form": VerificationForm(initial={"verification": incident.verification}),
+    }
+    return render(request, "incidents/staff/review.html", context)
+
+
+@staff_only(REVIEW)
+@require_POST
+def incident_verify(request, pk):
+    get_object_or_404(Incident, pk=pk)
+    form = VerificationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose verified, unverified or disputed."))
+        return redirect("incident_review", pk=pk)
+    incident = _retrying(
+        services.set_verification,
+        pk=pk, verification=form.cleaned_data["verification"], user=request.user,
+    )
+    messages.success(
+        request, _("%(ref)s is now %(state)s.")
+        % {"ref": incident.reference, "state": incident.get_verification_display().lower()},
+    )
+    return redirect("incident_review", pk=pk)
+
+
+@staff_only(RETRACT)
+def incident_retract(request, pk):
+    incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
+    form = RetractForm(_posted(request))
+    if form.is_bound and form.is_valid() and incident.is_published:
+        _retrying(services.retract_incident, pk=pk, reason=form.cleaned_data["reason"], user=request.user)
+        messages.success(
+            request,
+            _("%(ref)s is retracted: it no longer appears on any public page, export or chart.")
+            % {"ref": incident.reference},
+        )
+        return redirect("incident_review", pk=pk)
+    return render(request, "incidents/staff/retract.html", {"incident": incident, "form": form})
+
+
+@staff_only(RETRACT)
+@require_POST
+def incident_restore(request, pk):
+    get_object_or_404(Incident, pk=pk)
+    incident = _retrying(services.restore_incident, pk=pk, user=request.user)
+    messages.success(request, _("%(ref)s is published again.") % {"ref": incident.reference})
+    return redirect("incident_review", pk=pk)
+
+
+def _retrying(action, **kwargs):
+    # These actions read the row fresh inside their transaction; a conflict means
+    # an edit landed in between, and one more try applies the action on top of it.
+    try:
+        return action(**kwargs)
+    except services.EditConflict:
+        return action(**kwargs)
+
+
+@staff_only(VIEW)
+def incident_history(request, pk):
+    """Who changed what and when, every field including staff-only ones."""
+    incident = get_object_or_404(Incident.objects.select_related("courthouse"), pk=pk)
+    records = incident.history.select_related("history_user").order_by("history_date", "history_id")
+    context = {"incident": incident, "entries": field_changes(records, STAFF_FIELDS)}
+    return render(request, "incidents/staff/history.html", context)
+
+
+# Courthouses ----------------------------------------------------------------
+
+
+@staff_only(ADD, CHANGE, any_of=True)
+def courthouse_search(request):
+    """JSON for the entry form's courthouse box: every word must match name or city."""
+    words = request.GET.get("q", "").split()[:5]
+    if not words or sum(map(len, words)) < 2:
+        return JsonResponse({"results": []})
+    courthouses = Courthouse.objects.select_related("county")
+    for word in words:
+        word = word[:50]
+        courthouses = courthouses.filter(
+            Q(name__icontains=word) | Q(city__icontains=word) | Q(slug__istartswith=word)
+        )
+    results = [
+        {"slug": c.slug, "label": f"{c.name} ({c.city}, {c.county.state_id})", "county": c.county.name}
+        for c in courthouses.order_by("name", "city")[:15]
+    ]
+    return JsonResponse({"results": results})
+
+
+@staff_only(ADD_COURTHOUSE)
+def county_options(request):
+    """JSON: the counties of one state, for the courthouse form's county list."""
+    state = request.GET.get("state", "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", state) or not State.objects.filter(code=state).exists():
+        return JsonResponse({"error": "state: unknown state code"}, status=400)
+    counties = County.objects.filter(state_id=state).order_by("name").values_list("fips", "name")
+    return JsonResponse({"results": [{"fips": fips, "name": name} for fips, name in counties]})
+
+
+@staff_only(ADD_COURTHOUSE)
+def courthouse_create(request):
+    next_url = _safe_next(request)
+    if "choose_state" in request.POST:
+        # Without JavaScript: list the chosen state's counties, save nothing yet.
+        form = CourthouseForm(initial=request.POST.dict())
+    else:
+        form = CourthouseForm(_posted(request))
+    if form.is_bound and form.is_valid():
+        courthouse = form.save()
+        messages.success(request, _("Added %(name)s.") % {"name": courthouse.name})
+        return redirect(_with_courthouse(next_url, courthouse))
+    return render(request, "incidents/staff/courthouse_form.html", {"form": form, "next": next_url})
+
+
+def _safe_next(request):
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("incident_create")
+
+
+def _with_courthouse(url, courthouse):
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urlencode({'courthouse': courthouse.slug})}"
+
+
+# Import ---------------------------------------------------------------------
+
+
+@staff_only(*IMPORT)
+def incident_import(request):
+    """Upload, then a preview of everything the file would do; nothing is written yet."""
+    form = ImportForm(_posted(request), request.FILES or None)
+    if not (form.is_bound and form.is_valid()):
+        context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES,
+                   "max_rows": settings.IMPORT_MAX_ROWS}
+        return render(request, "incidents/staff/import_upload.html", context)
+    upload = form.cleaned_data["file"]
+    data = upload.read()
+    report = import_csv(data, user=request.user, dry_run=True)
+    token = None
+    if not report.error_count and (report.to_create or report.to_update):
+        token = _keep_upload(data, request.user)
+    return _import_page(request, "import_preview.html", report, token=token, name=upload.name)
+
+
+@staff_only(*IMPORT)
+@require_POST
+def incident_import_confirm(request):
+    """Writes the previewed file, all or nothing, after validating it once more."""
+    token = request.POST.get("token", "")
+    path = _kept_upload(token, request.user)
+    if path is None:
+        messages.error(request, _("This upload has expired or is not yours; upload the file again."))
+        return redirect("incident_import")
+    report = import_csv(path.read_bytes(), user=request.user)
+    if not report.written:
+        return _import_page(request, "import_preview.html", report, status=400)
+    path.unlink(missing_ok=True)
+    return _import_page(request, "import_result.html", report)
+
+
+def _import_page(request, template, report, status=200, **extra):
+    context = {
+        "report": report,
+        "creates": report.to_create[:PREVIEW_ROWS],
+        "updates": report.to_update[:PREVIEW_ROWS],
+        "preview_rows": PREVIEW_ROWS,
+        **extra,
+    }
+    return render(request, f"incidents/staff/{template}", context, status=status)
+
+
+def _upload_dir():
+    # The previewed file waits here, named by a random token that only a signed
+    # value from our own confirmation form can name.
+    folder = Path(getattr(settings, "IMPORT_UPLOAD_DIR", "") or Path(tempfile.gettempdir()) / "tracker-imports")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _keep_upload(data, user):
+    folder = _upload_dir()
+    for old in folder.glob("*.csv"):
+        if old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
+            old.unlink(missing_ok=True)
+    name = secrets.token_hex(16)
+    (folder / f"{name}.csv").write_bytes(data)
+    return signing.dumps({"name": name, "user": user.pk}, salt=UPLOAD_SALT)
+
+
+def _kept_upload(token, user):
+    try:
+        payload = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    name = str(payload.get("name", ""))
+    if payload.get("user") != user.pk or not re.fullmatch(r"[0-9a-f]{32}", name):
+        return None
+    path = _upload_dir() / f"{name}.csv"
+    return path if path.exists() else None

@@ -1,0 +1,173 @@
+"""Staff forms: incident entry and correction, courthouses, review, import."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import choices
+from .imports import check_size
+from .models import STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
+
+RADIO_FIELDS = (
+    "date_precision", "outcome", "agency", "warrant",
+    "plain_clothes", "agents_identified", "force_used", "court_staff_assisted",
+)
+
+
+class CourthouseChoiceField(forms.ModelChoiceField):
+    """A courthouse named by its slug: typed, or picked from the autocomplete."""
+
+    default_error_messages = {
+        "invalid_choice": _(
+            "No courthouse has the address name %(value)s. Type part of its name and pick it "
+            "from the list, or add the courthouse."
+        ),
+    }
+
+    def __init__(self, **kwargs):
+        queryset = Courthouse.objects.select_related("county")
+        super().__init__(queryset=queryset, to_field_name="slug", **kwargs)
+
+
+class IncidentForm(forms.ModelForm):
+    courthouse = CourthouseChoiceField(
+        label=_("Courthouse"),
+        help_text=_("Type part of the name or city and pick from the list."),
+        widget=forms.TextInput(attrs={
+            "autocomplete": "off", "spellcheck": "false", "class": "courthouse-search",
+            "autofocus": True,
+        }),
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "courthouse", "date", "date_precision", "outcome", "people_count", "case_type",
+            "person_role", "location", "agency", "warrant", "plain_clothes", "agents_identified",
+            "force_used", "court_staff_assisted", "source_type", "source_url", "summary",
+            "reference", *STAFF_ONLY_FIELDS,
+        ]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "people_count": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+            "summary": forms.Textarea(attrs={"rows": 4}),
+            "internal_notes": forms.Textarea(attrs={"rows": 3}),
+            "source_url": forms.URLInput(attrs={"placeholder": "https://"}),
+            **{name: forms.RadioSelect for name in RADIO_FIELDS},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].required = bool(self.instance.pk)
+        if not self.instance.pk:
+            self.fields["reference"].help_text = _(
+                "The source's own id, if any; left empty, one is assigned (TRK-000123)."
+            )
+            self.fields["date"].initial = today_utc()
+        else:
+            self.initial["courthouse"] = self.instance.courthouse.slug
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"]
+        if reference.upper().startswith("TRK-") and reference != self.instance.reference:
+            raise forms.ValidationError(
+                _("References starting with TRK- are assigned by the tracker; leave this empty.")
+            )
+        return reference
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("date")
+        if day and cleaned.get("date_precision") == choices.DatePrecision.MONTH:
+            # Only the month is known: it is stored as its first day.
+            cleaned["date"] = day.replace(day=1)
+        return cleaned
+
+    def chosen_courthouse(self):
+        """The courthouse the form currently names, to show its full name next to the slug."""
+        value = self["courthouse"].value()
+        if not isinstance(value, str) or not value:
+            return None
+        if self.instance.courthouse_id and self.instance.courthouse.slug == value:
+            return self.instance.courthouse
+        return Courthouse.objects.select_related("county").filter(slug=value).first()
+
+
+class IncidentEditForm(IncidentForm):
+    # The version this form was loaded with: saving refuses when the row moved on.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["courthouse"].widget.attrs.pop("autofocus", None)
+        self.initial.setdefault("version", self.instance.version)
+
+
+class CourthouseForm(forms.ModelForm):
+    state = forms.ModelChoiceField(
+        queryset=State.objects.all(), label=_("State"), empty_label=_("Choose a state"),
+        widget=forms.Select(attrs={"class": "state-select"}),
+    )
+    county = forms.ModelChoiceField(
+        queryset=County.objects.none(), label=_("County"), empty_label=_("Choose a county"),
+        widget=forms.Select(attrs={"class": "county-select"}),
+    )
+
+    class Meta:
+        model = Courthouse
+        fields = ["name", "address", "city", "state", "county"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Counties of the chosen state only; staff.js refreshes them when the state changes.
+        state = self["state"].value()
+        if state:
+            self.fields["county"].queryset = County.objects.filter(state_id=state)
+        self.fields["county"].label_from_instance = lambda county: county.name
+
+    def clean(self):
+        cleaned = super().clean()
+        name, city, state = cleaned.get("name"), cleaned.get("city"), cleaned.get("state")
+        if name and city and state:
+            twin = Courthouse.objects.filter(name=name, city=city, county__state=state).first()
+            if twin:
+                raise forms.ValidationError(
+                    _("%(name)s in %(city)s, %(state)s already exists (address name %(slug)s)."),
+                    params={"name": name, "city": city, "state": state.code, "slug": twin.slug},
+                )
+        return cleaned
+
+
+class VerificationForm(forms.Form):
+    verification = forms.ChoiceField(
+        choices=choices.Verification.choices, widget=forms.RadioSelect, label=_("Verification")
+    )
+
+
+class RetractForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the retraction"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the incident and in its history."),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A retraction needs a reason."))
+        return reason
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("The export's format: UTF-8, one header row, the export's columns."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        too_big = check_size(upload.size)
+        if too_big:
+            raise forms.ValidationError(too_big[0].upper() + too_big[1:] + ".")
+        return upload
+

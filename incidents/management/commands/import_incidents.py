@@ -1,0 +1,61 @@
+import os
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.imports import check_size, import_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Import incidents from a CSV file in the export's format (SPEC.md). Every row is "
+        "validated first; nothing is written unless the whole file is valid."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path of the CSV file")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="validate and report what would be created and updated; write nothing",
+        )
+        parser.add_argument(
+            "--user", help="username recorded as the author of the changes (default: none)",
+        )
+
+    def handle(self, *args, file, dry_run, user, **options):
+        author = self.author(user)
+        data = self.read(file)
+        started = time.monotonic()
+        report = import_csv(data, user=author, dry_run=dry_run, progress=self.progress)
+        for line in report.error_lines:
+            self.stderr.write(line)
+        if report.error_count:
+            raise CommandError(
+                f"{report.error_count:,} errors in {file}; nothing was imported."
+            )
+        elapsed = time.monotonic() - started
+        prefix = "Dry run, nothing written: " if dry_run else "Imported "
+        self.stdout.write(f"{prefix}{report.summary()} ({elapsed:.1f} s).")
+
+    def read(self, path):
+        try:
+            too_big = check_size(os.path.getsize(path))
+            if too_big:
+                raise CommandError(f"{path}: {too_big}")
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+
+    def author(self, username):
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get_by_natural_key(username)
+        except get_user_model().DoesNotExist as exc:
+            raise CommandError(f"no user named {username!r}") from exc
+
+    def progress(self, message):
+        self.stderr.write(message)
+        self.stderr.flush()

@@ -6,4 +6,9 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401
+        from .reference import ensure_reference_data
+
+        post_migrate.connect(ensure_reference_data, sender=self)

@@ -5,43 +5,14 @@ otherwise creates them only after the whole `migrate` run, too late for this
 migration on a fresh database.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUPS = {
-    # create and edit incidents and courthouses, see staff-only fields, import
-    "Court administrators": [
-        ("incident", "add_incident"),
-        ("incident", "change_incident"),
-        ("incident", "view_incident"),
-        ("courthouse", "add_courthouse"),
-        ("courthouse", "change_courthouse"),
-        ("courthouse", "view_courthouse"),
-    ],
-    # set verification, retract and restore
-    "Reviewers": [
-        ("incident", "review_incident"),
-        ("incident", "retract_incident"),
-    ],
-}
+from incidents.reference import GROUPS
+from incidents.reference import create_groups as create
 
 
 def create_groups(apps, schema_editor):
-    app_config = apps.get_app_config("incidents")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
-    app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for model, codename in perms:
-            group.permissions.add(
-                Permission.objects.get(
-                    content_type__app_label="incidents", content_type__model=model, codename=codename
-                )
-            )
+    create(apps, schema_editor.connection.alias)
 
 
 def remove_groups(apps, schema_editor):

@@ -1,0 +1,84 @@
+"""Reference data every database must hold: geography and the staff groups.
+
+Loaded by the migrations and checked again after every `migrate` and `flush`
+(post_migrate), so a database emptied by a test run or by hand heals itself.
+"""
+
+import csv
+from pathlib import Path
+
+from django.contrib.auth.management import create_permissions
+
+DATA = Path(__file__).resolve().parent / "data"
+
+GROUPS = {
+    # create and edit incidents and courthouses, see staff-only fields, import
+    "Court administrators": [
+        ("incident", "add_incident"),
+        ("incident", "change_incident"),
+        ("incident", "view_incident"),
+        ("courthouse", "add_courthouse"),
+        ("courthouse", "change_courthouse"),
+        ("courthouse", "view_courthouse"),
+    ],
+    # set verification, retract and restore
+    "Reviewers": [
+        ("incident", "review_incident"),
+        ("incident", "retract_incident"),
+    ],
+}
+
+
+def _rows(name):
+    with open(DATA / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def load_geography(apps, using="default"):
+    State = apps.get_model("incidents", "State")
+    County = apps.get_model("incidents", "County")
+    if State.objects.using(using).exists():
+        return
+    states = [State(code=r["usps"], fips=r["fips"], name=r["name"]) for r in _rows("states.csv")]
+    State.objects.using(using).bulk_create(states)
+    code_by_fips = {s.fips: s.code for s in states}
+    County.objects.using(using).bulk_create(
+        County(fips=r["fips"], name=r["name"], state_id=code_by_fips[r["state_fips"]])
+        for r in _rows("counties.csv")
+    )
+
+
+def create_groups(apps, using="default"):
+    # Permissions are otherwise created only after the whole migrate run.
+    app_config = apps.get_app_config("incidents")
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0, using=using)
+    app_config.models_module = models_module
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in GROUPS.items():
+        group, created = Group.objects.using(using).get_or_create(name=name)
+        if not created:
+            continue
+        group.permissions.add(
+            *[
+                Permission.objects.using(using).get(
+                    content_type__app_label="incidents", content_type__model=model, codename=codename
+                )
+                for model, codename in perms
+            ]
+        )
+
+
+def ensure_reference_data(sender, using="default", apps=None, **kwargs):
+    """post_migrate: after migrate or flush, the reference data is there again."""
+    from django.apps import apps as global_apps
+
+    apps = apps or global_apps
+    try:
+        apps.get_model("incidents", "State")
+    except LookupError:  # migrated back before the model existed
+        return
+    load_geography(apps, using)
+    create_groups(apps, using)

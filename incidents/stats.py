@@ -96,9 +96,15 @@ def aggregate(queryset, by, first=None, last=None):
     return [{"key": g, "label": str(labels.get(g, g)), "incidents": n, "people": p} for g, n, p in counts]
 
 
-def stats_for(filterset, queryset, by):
-    """aggregate() for a valid filterset, cached per filters and data version."""
+def stats_for(filterset, queryset, by, scope=None):
+    """aggregate() for a valid filterset, cached per filters and data version.
+
+    `scope` names any restriction of `queryset` beyond the filters (a courthouse
+    or county page passes ("courthouse", slug)), so that it gets its own cache key.
+    """
     data = filterset.form.cleaned_data
     params = sorted((k, str(v)) for k, v in data.items() if v not in (None, "", []) and k != "ordering")
+    if scope:
+        params.append(("scope", scope))
     first, last = data.get("date_after"), data.get("date_before")
     return cached(f"stats:{by}", params, lambda: aggregate(queryset, by, first, last))

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import api, staff_views, views
+from . import api, staff_views, views, views_health
 
 urlpatterns = [
+    # load balancers' health check and the benchmark's baseline (views_health.py)
+    path("healthz", views_health.healthz, name="healthz"),
     # public pages (views.py)
     path("", views.dashboard, name="dashboard"),
     path("incidents/", views.incident_list, name="incident_list"),
@@ -10,6 +12,8 @@ urlpatterns = [
     path("courthouses/", views.courthouse_list, name="courthouse_list"),
     path("courthouses/<slug:slug>/", views.courthouse_detail, name="courthouse_detail"),
     path("counties/<str:fips>/", views.county_detail, name="county_detail"),
+    path("courthouses/autocomplete.json", views.courthouse_autocomplete, name="courthouse_autocomplete"),
+    path("counties/autocomplete.json", views.county_autocomplete, name="county_autocomplete"),
     # data for journalists and programs (api.py)
     path("incidents/export.csv", api.export_csv, name="export_csv"),
     path("api/incidents/", api.api_incidents, name="api_incidents"),
@@ -19,4 +23,14 @@ urlpatterns = [
     path("incidents/new/", staff_views.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff_views.incident_edit, name="incident_edit"),
     path("incidents/import/", staff_views.incident_import, name="incident_import"),
+    path("incidents/import/confirm/", staff_views.incident_import_confirm, name="incident_import_confirm"),
+    path("incidents/<int:pk>/history/", staff_views.incident_history, name="incident_history"),
+    path("incidents/<int:pk>/review/", staff_views.incident_review, name="incident_review"),
+    path("incidents/<int:pk>/verification/", staff_views.incident_verify, name="incident_verify"),
+    path("incidents/<int:pk>/retract/", staff_views.incident_retract, name="incident_retract"),
+    path("incidents/<int:pk>/restore/", staff_views.incident_restore, name="incident_restore"),
+    path("staff/incidents/", staff_views.staff_incident_list, name="staff_incident_list"),
+    path("staff/courthouses/new/", staff_views.courthouse_create, name="courthouse_create"),
+    path("staff/courthouses.json", staff_views.courthouse_search, name="courthouse_search"),
+    path("staff/counties.json", staff_views.county_options, name="county_options"),
 ]

@@ -1,0 +1,320 @@
+"""Dashboard figures and charts: numbers equal to counts made here, independently of the code."""
+
+import datetime
+import html
+import json
+import re
+from collections import Counter
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from incidents import choices
+
+from .factories import CourthouseFactory, IncidentFactory, PolicyEventFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def figures(content):
+    """{chart id: Plotly figure} from the page's json_script blocks."""
+    return {
+        chart_id: json.loads(body)
+        for chart_id, body in re.findall(
+            r'<script id="(chart-[\w-]+)-data" type="application/json">(.*?)</script>',
+            content,
+            re.DOTALL,
+        )
+    }
+
+
+def trace(figure, name):
+    return next(t for t in figure["data"] if t.get("name") == name)
+
+
+def bars(figure):
+    """{label: value} of a horizontal bar chart."""
+    (bar,) = figure["data"]
+    return dict(zip(bar["y"], bar["x"], strict=True))
+
+
+@pytest.fixture
+def data():
+    """Incidents in Jan and Mar 2019 (none in Feb) in Brooklyn and El Paso, one retracted."""
+    brooklyn = CourthouseFactory(name="Brooklyn Criminal Court")
+    el_paso = CourthouseFactory(name="El Paso County Courthouse", texas=True)
+    rows = [
+        IncidentFactory(courthouse=brooklyn, date=D(2019, 1, 3), people_count=2),
+        IncidentFactory(courthouse=brooklyn, date=D(2019, 1, 20), case_type="family"),
+        IncidentFactory(
+            courthouse=brooklyn, date=D(2019, 3, 1), attempted=True, warrant="judicial"
+        ),
+        IncidentFactory(
+            courthouse=el_paso, date=D(2019, 3, 9), observed=True, person_role="victim"
+        ),
+        IncidentFactory(
+            courthouse=el_paso, month_only=True, date=D(2019, 3, 1), location="outside"
+        ),
+    ]
+    IncidentFactory(courthouse=el_paso, date=D(2019, 2, 2), retracted=True)
+    PolicyEventFactory(date=D(2019, 2, 10), title="In range")
+    PolicyEventFactory(date=D(2021, 6, 1), title="Out of range")
+    return rows
+
+
+def test_the_monthly_chart_counts_each_outcome_with_every_month_present(client, data):
+    month = figures(client.get("/").content.decode())["chart-month"]
+    expected = Counter((i.date.strftime("%Y-%m-01"), i.outcome) for i in data)
+    # February has none: drawn as zero.
+    months = ["2019-01-01", "2019-02-01", "2019-03-01"]
+    for outcome in ("arrested", "attempted", "observed"):
+        series = trace(month, str(choices.Outcome(outcome).label))
+        assert series["x"] == months
+        assert series["y"] == [expected[(m, outcome)] for m in months]
+    # No incident has the outcome "unknown": no empty series.
+    assert "Unknown" not in {t["name"] for t in month["data"]}
+    assert month["layout"]["barmode"] == "stack"
+
+
+def test_the_monthly_chart_spans_the_chosen_date_range(client, data):
+    content = client.get(
+        "/?date_after=2018-11-15&date_before=2019-04-30"
+    ).content.decode()
+    arrested = trace(figures(content)["chart-month"], "Arrested")
+    assert arrested["x"] == [
+        "2018-11-01",
+        "2018-12-01",
+        "2019-01-01",
+        "2019-02-01",
+        "2019-03-01",
+        "2019-04-01",
+    ]
+    assert arrested["y"] == [0, 0, 2, 0, 1, 0]
+    # The zero month is in the table too.
+    assert '<th scope="row">Feb 2019</th>' in content
+
+
+def test_policy_events_in_range_are_labelled_markers(client, data):
+    month = figures(client.get("/").content.decode())["chart-month"]
+    events = trace(month, "Policy events")
+    assert events["x"] == ["2019-02-10"]
+    assert "In range" in events["hovertext"][0]
+    labels = [a["text"] for a in month["layout"]["annotations"]]
+    assert any("2019-02 In range" in label for label in labels)
+    assert not any("Out of range" in label for label in labels)
+    assert [s["x0"] for s in month["layout"]["shapes"]] == ["2019-02-10"]
+
+
+def test_the_map_and_top_counties_count_incidents_per_county_and_state(client, data):
+    charts = figures(client.get("/").content.decode())
+    by_county, by_state = (
+        Counter(i.county_id for i in data),
+        Counter(i.state_id for i in data),
+    )
+    counties = next(
+        t for t in charts["chart-map"]["data"] if t.get("meta") == "counties"
+    )
+    assert dict(zip(counties["locations"], counties["z"], strict=True)) == by_county
+    states = next(t for t in charts["chart-map"]["data"] if t.get("meta") == "states")
+    assert dict(zip(states["locations"], states["z"], strict=True)) == by_state
+    assert states["locationmode"] == "USA-states" and states["visible"] is False
+    assert {t.get("meta") for t in charts["chart-map"]["data"]} >= {
+        "all-counties",
+        "state-outlines",
+    }
+    assert bars(charts["chart-counties"]) == {
+        "Kings County, NY": 3,
+        "El Paso County, TX": 2,
+    }
+
+
+def test_top_bars_link_to_their_pages_with_the_current_filters(client, data):
+    charts = figures(
+        client.get("/?verification=verified&ordering=date").content.decode()
+    )
+    (bar,) = charts["chart-courthouses"]["data"]
+    links = dict(zip(bar["y"], bar["customdata"], strict=True))
+    slug = data[0].courthouse.slug
+    assert (
+        links["Brooklyn Criminal Court"]
+        == f"/courthouses/{slug}/?verification=verified"
+    )
+    (bar,) = charts["chart-counties"]["data"]
+    assert dict(zip(bar["y"], bar["customdata"], strict=True))["Kings County, NY"] == (
+        "/counties/36047/?verification=verified"
+    )
+
+
+def test_top_courthouse_tables_link_to_their_pages(client, data):
+    content = client.get("/").content.decode()
+    assert re.search(
+        rf'<a href="/courthouses/{data[0].courthouse.slug}/">Brooklyn Criminal Court</a>',
+        content,
+    )
+    assert '<a href="/counties/36047/">Kings County, NY</a>' in content
+
+
+@pytest.mark.parametrize(
+    ("by", "field"),
+    [
+        ("case_type", "case_type"),
+        ("person_role", "person_role"),
+        ("location", "location"),
+        ("warrant", "warrant"),
+    ],
+)
+def test_each_breakdown_counts_its_values(client, data, by, field):
+    chart = figures(client.get("/").content.decode())[f"chart-{by}"]
+    labels = dict(choices_of(field))
+    assert bars(chart) == {
+        labels[value]: n
+        for value, n in Counter(getattr(i, field) for i in data).items()
+    }
+
+
+def choices_of(field):
+    from incidents.models import CHOICE_FIELDS
+
+    return [(value, str(label)) for value, label in CHOICE_FIELDS[field].choices]
+
+
+def test_the_headline_figures_equal_counts_made_here(client, data):
+    content = client.get("/").content.decode()
+    figures_ = dict(re.findall(r"<dt>([^<]+)</dt><dd>([\d,]+)</dd>", content))
+    assert figures_ == {
+        "Incidents": str(len(data)),
+        "People taken into custody": str(sum(i.people_count for i in data)),
+        "Attempted arrests": str(sum(i.outcome == "attempted" for i in data)),
+        "Sightings of agents": str(sum(i.outcome == "observed" for i in data)),
+        "Courthouses affected": str(len({i.courthouse_id for i in data})),
+        "Counties affected": str(len({i.county_id for i in data})),
+    }
+    latest = max(data, key=lambda i: (i.date, i.pk))
+    assert f'href="/incidents/{latest.pk}/">{latest.date.isoformat()}</a>' in content
+
+
+def test_filters_narrow_every_chart_and_figure(client, data):
+    content = client.get("/?state=TX").content.decode()
+    assert re.search(r"<dt>Incidents</dt><dd>2</dd>", content)
+    assert bars(figures(content)["chart-counties"]) == {"El Paso County, TX": 2}
+    latest = content.split('id="latest-title"', 1)[1]
+    assert "Brooklyn Criminal Court" not in latest
+
+
+def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, data):
+    content = client.get("/?state=NY&ordering=date").content.decode()
+    charts = figures(content)
+    assert set(charts) == {
+        "chart-month",
+        "chart-map",
+        "chart-counties",
+        "chart-courthouses",
+        "chart-case_type",
+        "chart-person_role",
+        "chart-location",
+        "chart-warrant",
+    }
+    assert content.count('<details class="chart-table">') == len(charts)
+    for by in (
+        "month",
+        "county",
+        "state",
+        "courthouse",
+        "case_type",
+        "person_role",
+        "location",
+        "warrant",
+    ):
+        for suffix in ("", "&format=csv"):
+            href = f"/api/stats/?by={by}&state=NY{suffix}"
+            assert f'href="{html.escape(href)}"' in content, href
+
+
+def test_the_charts_agree_with_the_stats_api(client, data):
+    charts = figures(client.get("/?state=NY").content.decode())
+    api = {
+        row["label"]: row["incidents"]
+        for row in client.get("/api/stats/?by=case_type&state=NY").json()
+    }
+    assert bars(charts["chart-case_type"]) == api
+    arrested = trace(charts["chart-month"], "Arrested")
+    drawn = {x[:7]: y for x, y in zip(arrested["x"], arrested["y"], strict=True) if y}
+    api_months = client.get("/api/stats/?by=month&state=NY&outcome=arrested").json()
+    assert drawn == {
+        row["key"]: row["incidents"] for row in api_months if row["incidents"]
+    }
+
+
+def test_every_figure_carries_the_source_line_for_its_png(client, data):
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    for figure in figures(
+        client.get("/?state=NY&outcome=arrested").content.decode()
+    ).values():
+        source = figure["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert source == (
+            f"Source: Courthouse ICE Arrest Tracker, retrieved {today}, filters: outcome=arrested, state=NY"
+        )
+        assert figure["layout"]["title"]["text"]
+    assert (
+        "filters: none"
+        in figures(client.get("/").content.decode())["chart-month"]["layout"][
+            "annotations"
+        ][-1]["text"]
+    )
+
+
+def test_labels_from_data_cannot_inject_plotly_markup(client):
+    IncidentFactory(
+        courthouse=CourthouseFactory(name='<a href="https://evil.example">Court</a>')
+    )
+    charts = figures(
+        client.get("/?q=<b>").content.decode() + client.get("/").content.decode()
+    )
+    assert bars(charts["chart-courthouses"]) == {
+        '&lt;a href="https://evil.example"&gt;Court&lt;/a&gt;': 1
+    }
+
+
+def test_two_courthouses_with_one_name_keep_two_bars(client):
+    for texas in (False, True):
+        IncidentFactory(
+            courthouse=CourthouseFactory(name="County Courthouse", texas=texas)
+        )
+    labels = list(bars(figures(client.get("/").content.decode())["chart-courthouses"]))
+    assert len(labels) == 2 and all(
+        label.startswith("County Courthouse") for label in labels
+    )
+
+
+def test_a_write_shows_on_the_dashboard_at_once(
+    client, data, django_capture_on_commit_callbacks
+):
+    assert re.search(r"<dt>Incidents</dt><dd>5</dd>", client.get("/").content.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        IncidentFactory()
+    assert re.search(r"<dt>Incidents</dt><dd>6</dd>", client.get("/").content.decode())
+
+
+def test_no_incident_means_no_chart_and_an_empty_state(client, data):
+    content = client.get("/?state=CA").content.decode()
+    assert figures(content) == {}
+    assert "No incidents match these filters." in content
+
+
+def test_a_courthouse_page_charts_its_own_months(client, data):
+    content = client.get(f"/courthouses/{data[3].courthouse.slug}/").content.decode()
+    month = figures(content)["chart-month"]
+    assert trace(month, "Agents observed")["y"] == [1]
+    assert trace(month, "Arrested")["x"] == ["2019-03-01"]
+    source = month["layout"]["annotations"][-1]["text"]
+    assert f"courthouse={data[3].courthouse.slug}" in source
+    assert parse_qs(
+        urlsplit(
+            "/?"
+            + html.unescape(
+                re.search(r'href="/api/stats/\?(by=month[^"]*)"', content).group(1)
+            )
+        ).query
+    ) == {"by": ["month"], "courthouse": [data[3].courthouse.slug], "format": ["csv"]}

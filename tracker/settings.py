@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "incidents.middleware.ContentSecurityPolicyMiddleware",
     "incidents.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "incidents.middleware.CompressPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -200,6 +201,8 @@ WHITENOISE_MAX_AGE = 365 * 24 * 3600 if not DEBUG else 0
 # terminates TLS and sets X-Forwarded-Proto (never set it without such a proxy).
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG and not RUNNING_TESTS)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", HTTPS)
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS

@@ -1,0 +1,578 @@
+"""`make load`: public traffic and concurrent staff edits at once, with nothing lost (issue 6, §6).
+
+    .venv/bin/python bench/load.py                      # 100,000 incidents, 3 x 30 s of wrk, 500 edits
+    .venv/bin/python bench/load.py --rows 20000 --duration 5 --edits 100   # a quick check
+
+A throwaway PostgreSQL gets the demo data (load_demo_data) plus synthetic incidents
+up to --rows; gunicorn serves it with production settings. wrk then drives the
+dashboard, a filtered list and the API at 64 connections each (one after another,
+or all at once with --parallel) while a second process, the editor, signs in as
+court administrators and performs --edits incident edits through the web form from
+a pool of threads. Two edits go to each chosen incident, so some collide: the loser
+gets 409 and retries from a fresh form, as a person would.
+
+Each attempt writes a unique token into the summary. Afterwards the database is
+checked: every acknowledged edit (302 after POST) is in the incident's history
+under the version it claimed, each incident ends at its last acknowledged edit,
+and no refused (409) attempt left a trace. Results go to bench/load_results.json;
+the exit status is non-zero on any error or lost edit.
+"""
+
+import argparse
+import html.parser
+import http.client
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+from common import log
+
+RESULTS = common.BENCH / "load_results.json"
+PASSWORD = "load-test-password-8d2f"
+TARGETS = {
+    "dashboard": "/",
+    "filtered_list": "/incidents/?state=NY&outcome=arrested",
+    "api": "/api/incidents/?state=CA&case_type=criminal",
+}
+
+
+def main():
+    args = parse_args()
+    started = time.monotonic()
+    with common.Cleanup() as cleanup:
+        db = common.start_database(cleanup)
+        env = common.prepare_app(cleanup, db)
+        common.setup_django_here(env)
+        prepare_data(db, env, args.rows)
+        users = create_editors(env, args.workers)
+        server = common.start_gunicorn(cleanup, env, workers=args.server_workers)
+        for path in TARGETS.values():
+            common.check_page(server.base + path)
+        plan = edit_plan(db, args.edits)
+        traffic, edits = run_load(server, args, users, plan)
+        verification = verify(db, edits)
+        errors = server.errors_logged()
+    results = summarize(args, traffic, edits, verification, errors)
+    results["wall_seconds"] = round(time.monotonic() - started)
+    common.write_json(RESULTS, results)
+    print_report(results)
+    return 0 if results["ok"] else 1
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--rows", type=int, default=100_000, help="incidents in all (demo + synthetic)"
+    )
+    parser.add_argument("--duration", type=int, default=30, help="seconds per wrk run")
+    parser.add_argument(
+        "--connections", type=int, default=64, help="wrk connections per endpoint"
+    )
+    parser.add_argument(
+        "--edits", type=int, default=500, help="acknowledged edits wanted"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=16, help="editor threads (one user each)"
+    )
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (default 2 x cores + 1)",
+    )
+    parser.add_argument(
+        "--parallel", action="store_true", help="run the three wrk at once"
+    )
+    return parser.parse_args()
+
+
+# --- Set-up ----------------------------------------------------------------------
+
+
+def prepare_data(db, env, rows):
+    log("load_demo_data")
+    common.manage(env, "load_demo_data")
+    present = common.scalar(db, "SELECT count(*) FROM incidents_incident")
+    if rows > present:
+        courthouses = common.create_courthouses(db)
+        generator = common.IncidentGenerator(courthouses)
+        log(f"loading {rows - present:,} synthetic incidents")
+        common.bulk_load(db, generator, 1, rows - present)
+    common.after_bulk_load(db, env)
+    log(f"{common.scalar(db, 'SELECT count(*) FROM incidents_incident'):,} incidents")
+
+
+CREATE_USERS = """
+from django.contrib.auth.models import Group, User
+group = Group.objects.get(name="Court administrators")
+for name in {names!r}:
+    user = User.objects.create_user(name, password={password!r})
+    user.groups.add(group)
+"""
+
+
+def create_editors(env, count):
+    names = [f"loadclerk{n:02d}" for n in range(count)]
+    common.manage(
+        env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD)
+    )
+    return names
+
+
+def edit_plan(db, edits):
+    """Two edits per incident, shuffled so that the pair often overlaps in time."""
+    ids = [
+        row[0]
+        for row in common.query(
+            db,
+            "SELECT id FROM incidents_incident WHERE status = 'published' ORDER BY random() LIMIT %s",
+            ((edits + 1) // 2,),
+        )
+    ]
+    plan = [pk for pk in ids for _ in range(2)][:edits]
+    random.Random(6).shuffle(plan)
+    return plan
+
+
+# --- The editor --------------------------------------------------------------------
+
+
+class Browser:
+    """One signed-in person: a connection, cookies and CSRF, no redirect followed."""
+
+    def __init__(self, base):
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port, self.cookies = parts.hostname, parts.port, {}
+        self.conn = None
+
+    def request(self, method, path, fields=None, timeout=300):
+        body = (
+            urllib.parse.urlencode(fields, doseq=True) if fields is not None else None
+        )
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://{self.host}:{self.port}{path}"
+        for attempt in range(
+            2
+        ):  # a kept-alive connection the server closed: reconnect once
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(
+                    self.host, self.port, timeout=timeout
+                )
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (
+                http.client.RemoteDisconnected,
+                ConnectionResetError,
+                BrokenPipeError,
+            ):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return (
+            response.status,
+            response.getheader("Location", ""),
+            data.decode("utf-8", "replace"),
+        )
+
+    def sign_in(self, username):
+        status, _, page = self.request("GET", "/accounts/login/")
+        form = find_form(page, "username")
+        if status != 200 or form is None:
+            raise RuntimeError(f"login page: {status}")
+        fields = dict(form["fields"], username=username, password=PASSWORD)
+        status, _, _ = self.request(
+            "POST", form["action"] or "/accounts/login/", fields
+        )
+        if status != 302:
+            raise RuntimeError(f"sign-in of {username} answered {status}")
+
+
+class FormParser(html.parser.HTMLParser):
+    """The POST forms of a page: action and the values a browser would submit."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self.form, self.select, self.textarea = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self.form = {"action": a.get("action", ""), "fields": {}, "names": []}
+            self.forms.append(self.form)
+        if self.form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self._add(name, a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "select" and name:
+            self.select = {
+                "name": name,
+                "chosen": None,
+                "first": None,
+                "multiple": "multiple" in a,
+            }
+        elif tag == "option" and self.select is not None:
+            value = a.get("value", "")
+            if self.select["first"] is None:
+                self.select["first"] = value
+            if "selected" in a:
+                self.select["chosen"] = value
+                if self.select["multiple"]:
+                    self._add(self.select["name"], value)
+        elif tag == "textarea" and name:
+            self.textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self.select is not None:
+            s = self.select
+            if not s["multiple"]:
+                chosen = s["chosen"] if s["chosen"] is not None else s["first"]
+                if chosen is not None:
+                    self._add(s["name"], chosen)
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            name, text = self.textarea
+            self._add(name, text.removeprefix("\n"))
+            self.textarea = None
+        elif tag == "form":
+            self.form = None
+
+    def _add(self, name, value):
+        fields = self.form["fields"]
+        if name in fields:
+            existing = fields[name]
+            fields[name] = (existing if isinstance(existing, list) else [existing]) + [
+                value
+            ]
+        else:
+            fields[name] = value
+
+
+def find_form(page, field):
+    parser = FormParser()
+    parser.feed(page)
+    return next((form for form in parser.forms if field in form["fields"]), None)
+
+
+def edit_once(browser, pk, token):
+    """One attempt: load the form, add the token to the summary, post it."""
+    path = f"/incidents/{pk}/edit/"
+    started = time.perf_counter()
+    status, _, page = browser.request("GET", path)
+    if status != 200:
+        return {"status": status, "phase": "form", "body": page[:300]}
+    form = find_form(page, "version")
+    if form is None or "summary" not in form["fields"]:
+        return {
+            "status": status,
+            "phase": "form",
+            "body": "no form with version and summary",
+        }
+    fields = dict(form["fields"])
+    fields["summary"] = f"{fields['summary'].strip()} [{token}]".strip()
+    status, _, body = browser.request("POST", form["action"] or path, fields)
+    return {
+        "status": status,
+        "phase": "post",
+        "version": int(fields["version"]),
+        "seconds": time.perf_counter() - started,
+        "body": "" if status in (302, 409) else body[:500],
+    }
+
+
+def editor(base, users, plan, results):
+    """The second process: edits from a thread pool, one signed-in user per thread."""
+    browsers = {}
+
+    def browser_for_thread():
+        import threading
+
+        key = threading.get_ident()
+        if key not in browsers:
+            browser = Browser(base)
+            browser.sign_in(users[len(browsers) % len(users)])
+            browsers[key] = browser
+        return browsers[key]
+
+    def edit(job):
+        n, pk = job
+        attempts = []
+        for attempt in range(8):
+            token = f"LOADTEST-{n:04d}-{attempt}-{uuid.uuid4().hex[:10]}"
+            try:
+                outcome = edit_once(browser_for_thread(), pk, token)
+            except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                outcome = {"status": 0, "phase": "connection", "body": str(exc)[:300]}
+            attempts.append({"pk": pk, "token": token, "at": time.time(), **outcome})
+            if outcome["status"] != 409:
+                break
+        return attempts
+
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        for attempts in pool.map(edit, enumerate(plan)):
+            results.extend(attempts)
+
+
+def run_editor_process(base, users, plan, queue):
+    results = []
+    started = time.time()
+    try:
+        editor(base, users, plan, results)
+    finally:
+        queue.put({"started": started, "finished": time.time(), "attempts": results})
+
+
+# --- The load --------------------------------------------------------------------
+
+
+def run_load(server, args, users, plan):
+    log(
+        f"{len(plan)} edits by {len(users)} editors while wrk runs "
+        f"({args.connections} connections, {args.duration} s per endpoint, "
+        f"{'at once' if args.parallel else 'one after another'})"
+    )
+    queue = multiprocessing.Queue()
+    editor_process = multiprocessing.Process(
+        target=run_editor_process, args=(server.base, users, plan, queue)
+    )
+    traffic = {}
+    started = time.time()
+    editor_process.start()
+    try:
+        if args.parallel:
+            procs = {
+                name: subprocess.Popen(
+                    common.wrk_command(
+                        server.base + path, args.duration, args.connections
+                    ),
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                for name, path in TARGETS.items()
+            }
+            for name, proc in procs.items():
+                traffic[name] = common.parse_wrk(
+                    proc.communicate(timeout=args.duration + 300)[0]
+                )
+        else:
+            for name, path in TARGETS.items():
+                common.drain(server.base, quick=1.0)
+                traffic[name] = common.wrk(
+                    server.base + path, args.duration, args.connections
+                )
+                log(
+                    f"  {name:14} {traffic[name]['rps']:8.1f} req/s  p50 {traffic[name]['p50_ms']} ms  "
+                    f"p99 {traffic[name]['p99_ms']} ms"
+                )
+        wrk_finished = time.time()
+        edits = queue.get(timeout=3600)
+        editor_process.join()
+    finally:
+        if editor_process.is_alive():
+            editor_process.terminate()
+    edits.update(wrk_started=started, wrk_finished=wrk_finished)
+    return traffic, edits
+
+
+# --- Verification ------------------------------------------------------------------
+
+
+def verify(db, edits):
+    """Every acknowledged edit in the history under its version; no refused one anywhere."""
+    attempts = edits["attempts"]
+    acked = [a for a in attempts if a["status"] == 302]
+    refused = [a for a in attempts if a["status"] == 409]
+    history = {}
+    for pk, version, summary in common.query(
+        db,
+        """
+            SELECT id, version, summary FROM incidents_historicalincident
+            WHERE summary LIKE '%%LOADTEST-%%' ORDER BY history_id""",
+    ):
+        history.setdefault(pk, []).append((version, summary))
+    current = {
+        pk: (version, summary)
+        for pk, version, summary in common.query(
+            db,
+            """
+            SELECT id, version, summary FROM incidents_incident WHERE id IN %s""",
+            (tuple({a["pk"] for a in attempts}) or (0,),),
+        )
+    }
+
+    missing = [
+        a["token"]
+        for a in acked
+        if not any(
+            v == a["version"] + 1 and a["token"] in s
+            for v, s in history.get(a["pk"], [])
+        )
+    ]
+    leaked = [
+        a["token"]
+        for a in refused
+        if any(a["token"] in s for _, s in history.get(a["pk"], []))
+        or a["token"] in current.get(a["pk"], (0, ""))[1]
+    ]
+    last = {}
+    for a in acked:
+        if a["version"] >= last.get(a["pk"], {"version": -1})["version"]:
+            last[a["pk"]] = a
+    wrong_final = [
+        pk
+        for pk, a in last.items()
+        if current[pk][0] != a["version"] + 1 or a["token"] not in current[pk][1]
+    ]
+    extra_history = sum(
+        max(0, len(rows) - sum(1 for a in acked if a["pk"] == pk))
+        for pk, rows in history.items()
+    )
+    return {
+        "acknowledged": len(acked),
+        "found_in_history": len(acked) - len(missing),
+        "missing": missing[:20],
+        "refused_409": len(refused),
+        "refused_but_written": leaked[:20],
+        "incidents_edited": len(last),
+        "incidents_not_at_last_edit": wrong_final[:20],
+        "unexpected_history_rows": extra_history,
+    }
+
+
+# --- Report ----------------------------------------------------------------------
+
+
+def summarize(args, traffic, edits, verification, server_errors):
+    attempts = edits["attempts"]
+    errors = [a for a in attempts if a["status"] not in (302, 409)]
+    seconds = sorted(a["seconds"] for a in attempts if a.get("seconds"))
+    # An endpoint that answered nothing within the run counts as failing too.
+    wrk_errors = sum(
+        t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0)
+        for t in traffic.values()
+    )
+    ok = (
+        not errors
+        and not wrk_errors
+        and not verification["missing"]
+        and not verification["refused_but_written"]
+        and not verification["incidents_not_at_last_edit"]
+        and not verification["unexpected_history_rows"]
+        and verification["acknowledged"]
+    )
+    overlap = max(0.0, min(edits["finished"], edits["wrk_finished"]) - edits["started"])
+    return {
+        "rows": args.rows,
+        "server_workers": args.server_workers,
+        "connections_per_endpoint": args.connections,
+        "duration_per_endpoint_s": args.duration,
+        "parallel": args.parallel,
+        "traffic": traffic,
+        "requests_per_s": {name: t["rps"] for name, t in traffic.items()},
+        "p50_ms": {name: t["p50_ms"] for name, t in traffic.items()},
+        "p99_ms": {name: t["p99_ms"] for name, t in traffic.items()},
+        "wrk_errors": wrk_errors,
+        "edits": {
+            "planned": args.edits,
+            "attempts": len(attempts),
+            "acknowledged": verification["acknowledged"],
+            "conflicts_409": verification["refused_409"],
+            "errors": len(errors),
+            "error_examples": [
+                {k: e[k] for k in ("pk", "phase", "status", "body")} for e in errors[:5]
+            ],
+            "seconds": round(edits["finished"] - edits["started"], 1),
+            "seconds_overlapping_wrk": round(overlap, 1),
+            "p50_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
+            "p99_ms": round(seconds[int(len(seconds) * 0.99) - 1] * 1000, 1)
+            if seconds
+            else None,
+        },
+        "verification": verification,
+        "errors": len(errors) + wrk_errors,
+        "server_errors_logged": server_errors[:20],
+        "ok": ok,
+    }
+
+
+def print_report(results):
+    print(
+        f"\nLoad test: {results['rows']:,} incidents, gunicorn {results['server_workers']} sync workers, "
+        f"wrk {results['connections_per_endpoint']} connections x {results['duration_per_endpoint_s']} s "
+        f"per endpoint{' (all at once)' if results['parallel'] else ''}\n"
+    )
+    print(
+        f"{'endpoint':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'sock err':>9}"
+    )
+    for name, t in results["traffic"].items():
+        print(
+            f"{name:16}{t['rps']:10.1f}{t['p50_ms'] or 0:10.1f}{t['p99_ms'] or 0:10.1f}"
+            f"{t['non_2xx_3xx']:9}{t['socket_errors']:9}"
+        )
+    e, v = results["edits"], results["verification"]
+    print(
+        f"\nedits: {e['acknowledged']} acknowledged of {e['planned']} planned in {e['attempts']} attempts; "
+        f"{e['conflicts_409']} answered 409 and were retried; {e['errors']} errors; "
+        f"p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms per edit; {e['seconds']} s "
+        f"({e['seconds_overlapping_wrk']} s while wrk ran)"
+    )
+    for example in e["error_examples"]:
+        print(
+            f"  error: incident {example['pk']} {example['phase']} {example['status']}: "
+            f"{example['body'][:160]!r}"
+        )
+    print(
+        f"verification: {v['found_in_history']} of {v['acknowledged']} acknowledged edits found in the "
+        f"history; {len(v['incidents_not_at_last_edit'])} incidents not at their last edit; "
+        f"{len(v['refused_but_written'])} refused edits written; "
+        f"{v['unexpected_history_rows']} unexpected history rows"
+    )
+    if results["server_errors_logged"]:
+        print(
+            f"server logged {len(results['server_errors_logged'])} error lines, e.g. "
+            f"{results['server_errors_logged'][0][:200]}"
+        )
+    print(
+        f"\n{'PASS' if results['ok'] else 'FAIL'}: errors {results['errors']}, "
+        f"acknowledged {v['acknowledged']}, found {v['found_in_history']}"
+    )
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,81 @@
+"""Staff-only values and staff names never reach a public page, export or API."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from .factories import IncidentFactory
+
+pytestmark = pytest.mark.django_db
+
+SENTINELS = {
+    "internal_notes": "SENTINEL-internal-notes-7f3a",
+    "docket_number": "SENTINEL-docket-91b2",
+    "reporter_contact": "SENTINEL-contact-c44e@example.org",
+}
+STAFF_NAME = "sentinel-staff-user-5d1e"
+RETRACTED_SUMMARY = "SENTINEL-retracted-summary-0a9c"
+RETRACTION_REASON = "SENTINEL-retraction-reason-66f0"
+ALL_SENTINELS = [*SENTINELS.values(), STAFF_NAME, RETRACTED_SUMMARY, RETRACTION_REASON]
+STATS = ["month", "county", "state", "courthouse", "case_type", "outcome", "person_role", "location"]
+
+
+@pytest.fixture
+def incidents():
+    staff = User.objects.create_user(STAFF_NAME, password="pw-staff-123")
+    public = IncidentFactory(**{k: v + "-v1" for k, v in SENTINELS.items()}, created_by=staff)
+    # A correction touching public and staff-only fields, so history holds sentinels.
+    for field, value in SENTINELS.items():
+        setattr(public, field, value)
+    public.summary = "Corrected public summary."
+    public.updated_by = public._history_user = staff
+    public.version += 1
+    public.save()
+    retracted = IncidentFactory(
+        courthouse=public.courthouse, summary=RETRACTED_SUMMARY, status="retracted",
+        retraction_reason=RETRACTION_REASON, **SENTINELS,
+    )
+    return public, retracted
+
+
+def public_urls(public):
+    courthouse = public.courthouse
+    urls = [
+        "/", "/?state=NY", "/incidents/", "/incidents/?state=NY&case_type=criminal",
+        "/incidents/?q=SENTINEL", "/incidents/?ordering=-updated_at", f"/incidents/{public.pk}/",
+        "/courthouses/", f"/courthouses/{courthouse.slug}/", f"/counties/{public.county_id}/",
+        "/incidents/export.csv", "/incidents/export.csv?excel=1&state=NY", "/api/incidents/",
+        "/api/incidents/?q=SENTINEL", "/data/",
+    ]
+    urls += [f"/api/stats/?by={by}" for by in STATS]
+    urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]
+    return urls
+
+
+def body(response):
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def test_no_public_url_shows_a_staff_only_value_or_staff_name(client, incidents):
+    public, _ = incidents
+    for url in public_urls(public):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = body(response)
+        leaked = [s for s in ALL_SENTINELS if s in text]
+        assert leaked == [], f"{url} leaks {leaked}"
+
+
+def test_the_sentinels_are_really_stored(incidents):
+    """Guards the test above: it must have something to find."""
+    public, retracted = incidents
+    history = public.history.first()
+    assert history.internal_notes == SENTINELS["internal_notes"]
+    assert history.history_user.username == STAFF_NAME
+    assert retracted.retraction_reason == RETRACTION_REASON
+
+
+def test_a_retracted_incident_page_is_gone(client, incidents):
+    _, retracted = incidents
+    assert client.get(f"/incidents/{retracted.pk}/").status_code == 404

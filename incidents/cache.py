@@ -7,6 +7,7 @@ gunicorn worker serve stale numbers.
 """
 
 import hashlib
+import time
 
 from django.core.cache import cache
 from django.db import transaction
@@ -14,21 +15,32 @@ from django.db import transaction
 VERSION_KEY = "incidents:data-version"
 
 
+def _fresh_version():
+    # Should the version key ever be culled, a new one must not meet old entries.
+    return time.time_ns()
+
+
 def data_version():
     version = cache.get(VERSION_KEY)
     if version is None:
-        version = 1
-        cache.add(VERSION_KEY, version, timeout=None)
+        version = _fresh_version()
+        if not cache.add(VERSION_KEY, version, timeout=None):
+            version = cache.get(VERSION_KEY, version)
     return version
 
 
 def bump_data_version():
+    """Called on every write. The database cache shares the write's transaction, so the
+    new version appears exactly when the data does; bumping again after the commit
+    also retires anything a reader cached while the transaction was open."""
+
     def bump():
         try:
             cache.incr(VERSION_KEY)
         except ValueError:
-            cache.set(VERSION_KEY, 2, timeout=None)
+            cache.set(VERSION_KEY, _fresh_version(), timeout=None)
 
+    bump()
     transaction.on_commit(bump)
 
 
@@ -41,3 +53,51 @@ def cached(name, params, compute):
         value = compute()
         cache.set(key, value)
     return value
+
+
+def _anonymous_without_state(request):
+    """A visitor whose page cannot differ from anyone else's: no session, no messages."""
+    from django.conf import settings
+
+    cookies = request.COOKIES
+    return (
+        settings.PUBLIC_PAGE_CACHE
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+    )
+
+
+def public_page(view):
+    """Serve a public page from the shared cache while no write has happened.
+
+    Anonymous visitors without a session all see the same page for the same
+    address, so the rendered response is kept per (data version, path, query,
+    language); any write bumps the version, so a cached page is never stale.
+    This keeps public read traffic off the database: a hit is two small queries.
+    """
+    import functools
+
+    from django.http import HttpResponse
+    from django.utils import translation
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _anonymous_without_state(request):
+            return view(request, *args, **kwargs)
+        key = ("page", request.get_full_path(), translation.get_language())
+        found = cache.get(_page_key(key))
+        if found is not None:
+            status, content_type, body = found
+            return HttpResponse(body, status=status, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code in (200, 400) and not response.cookies and not response.streaming:
+            cache.set(_page_key(key), (response.status_code, response["Content-Type"], response.content))
+        return response
+
+    return wrapper
+
+
+def _page_key(params):
+    digest = hashlib.sha256(repr(params).encode()).hexdigest()[:32]
+    return f"incidents:page:{data_version()}:{digest}"

@@ -172,8 +172,14 @@ class Incident(models.Model):
     )
     # Derived from the courthouse on every save, stored only so that the
     # state and county filters have their own indexes.
-    county = models.ForeignKey(County, on_delete=models.PROTECT, editable=False, related_name="+")
-    state = models.ForeignKey(State, on_delete=models.PROTECT, editable=False, related_name="+")
+    # No single-column indexes: the partial (state|county, date, id) indexes below
+    # serve every read, and each index costs the import on every row.
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, editable=False, related_name="+", db_index=False
+    )
+    state = models.ForeignKey(
+        State, on_delete=models.PROTECT, editable=False, related_name="+", db_index=False
+    )
     case_type = models.CharField(
         _("case type"),
         max_length=12,
@@ -279,13 +285,14 @@ class Incident(models.Model):
 
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    # Unindexed: only a user's deletion looks incidents up by author.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        related_name="+", editable=False, db_index=False,
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        related_name="+", editable=False, db_index=False,
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     is_demo = models.BooleanField(default=False, editable=False)

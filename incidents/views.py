@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import charts, choices
-from .cache import cached
+from .cache import cached, public_page
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
 from .models import CHOICE_FIELDS, PUBLIC_FIELDS, County, Courthouse, Incident, State
 from .stats import stats_for
@@ -75,6 +75,7 @@ VERIFICATION_NOTES = {
 # -- pages -------------------------------------------------------------------
 
 
+@public_page
 def dashboard(request):
     filterset, incidents = filter_incidents(request)
     context = _filter_page(request, filterset)
@@ -84,6 +85,7 @@ def dashboard(request):
     return _render(request, "incidents/dashboard.html", context, filterset)
 
 
+@public_page
 def incident_list(request):
     filterset, incidents = filter_incidents(request)
     context = _filter_page(request, filterset)
@@ -91,6 +93,7 @@ def incident_list(request):
     return _render(request, "incidents/incident_list.html", context, filterset)
 
 
+@public_page
 def incident_detail(request, pk):
     incident = get_object_or_404(Incident.objects.public(), pk=pk)
     return render(
@@ -105,6 +108,7 @@ def incident_detail(request, pk):
     )
 
 
+@public_page
 def courthouse_list(request):
     filterset, incidents = filter_incidents(request)
     context = _filter_page(request, filterset)
@@ -115,6 +119,7 @@ def courthouse_list(request):
     return _render(request, "incidents/courthouse_list.html", context, filterset)
 
 
+@public_page
 def courthouse_detail(request, slug):
     courthouse = get_object_or_404(
         Courthouse.objects.select_related("county__state"), slug=slug
@@ -127,6 +132,7 @@ def courthouse_detail(request, slug):
     )
 
 
+@public_page
 def county_detail(request, fips):
     county = get_object_or_404(County.objects.select_related("state"), fips=fips)
     here = Incident.objects.public().filter(county_id=county.fips)

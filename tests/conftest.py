@@ -20,6 +20,12 @@ def _login_throttling_off(settings):
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_off(settings):
+    # Tests look at how pages are built; tests/test_page_cache.py covers the cache itself.
+    settings.PUBLIC_PAGE_CACHE = False
+
+
 @pytest.fixture
 def courthouse(db):
     return CourthouseFactory()

@@ -141,8 +141,13 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "tracker_cache",
         "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
+
+# Public pages for anonymous visitors are served from that cache until the next write
+# (incidents/cache.py, public_page).
+PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,77 @@
+"""Public pages come from the shared cache for anonymous visitors, and never stale."""
+
+import pytest
+from django.core.management import call_command
+
+from incidents import services
+
+from .factories import IncidentFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/incidents/", "/incidents/?state=NY", "/courthouses/", "/counties/36047/"]
+
+
+@pytest.fixture(autouse=True)
+def page_cache_on(settings):
+    settings.PUBLIC_PAGE_CACHE = True
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_repeated_page_costs_two_small_queries(client, url, django_assert_num_queries):
+    IncidentFactory.create_batch(3)
+    first = client.get(url)
+    with django_assert_num_queries(2):  # data version, cached page
+        again = client.get(url)
+    assert again.content == first.content
+    assert again.status_code == first.status_code
+
+
+def listed(client, incident):
+    return f'href="/incidents/{incident.pk}/"' in client.get("/incidents/").content.decode()
+
+
+def test_a_new_incident_shows_at_once(client):
+    first = IncidentFactory()
+    assert listed(client, first)
+    second = IncidentFactory(courthouse=first.courthouse)
+    assert listed(client, second)
+
+
+def test_a_correction_shows_at_once(client):
+    incident = IncidentFactory(summary="Before the correction.")
+    assert "Before the correction." in client.get(f"/incidents/{incident.pk}/").content.decode()
+    incident.summary = "After the correction."
+    incident.save()
+    assert "After the correction." in client.get(f"/incidents/{incident.pk}/").content.decode()
+
+
+def test_a_retraction_removes_the_incident_at_once(client, superuser):
+    incident = IncidentFactory()
+    assert listed(client, incident)
+    services.retract_incident(pk=incident.pk, reason="Duplicate", user=superuser)
+    assert not listed(client, incident)
+
+
+def test_an_import_shows_at_once(client, tmp_path):
+    incident = IncidentFactory(summary="Before the import.")
+    export = b"".join(client.get("/incidents/export.csv").streaming_content).decode()
+    url = f"/incidents/{incident.pk}/"
+    assert "Before the import." in client.get(url).content.decode()
+    path = tmp_path / "changed.csv"
+    path.write_text(export.replace("Before the import.", "Changed by the import."), encoding="utf-8")
+    call_command("import_incidents", str(path), verbosity=0)
+    assert "Changed by the import." in client.get(url).content.decode()
+
+
+def test_the_demo_loader_shows_at_once(client):
+    client.get("/incidents/")
+    call_command("load_demo_data", verbosity=0)
+    assert "Demo data." in client.get("/incidents/").content.decode()
+
+
+def test_signed_in_visitors_are_never_served_a_shared_page(client, superuser):
+    IncidentFactory()
+    client.get("/incidents/")
+    client.force_login(superuser)
+    assert "Sign out" in client.get("/incidents/").content.decode()

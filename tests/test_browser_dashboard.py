@@ -20,12 +20,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
 
-# serialized_rollback: the flush after each test would otherwise empty the
-# geography that migrations load (states, counties).
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# The flush after each transactional test empties every table; the app's
+# post_migrate handler loads the geography and groups again (incidents/reference.py).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -13,9 +13,8 @@ from .factories import CourthouseFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 playwright = pytest.importorskip("playwright.sync_api")
 
-# serialized_rollback: the flush after each test would otherwise empty the
-# geography and the groups that the migrations load.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# After each test's flush, post_migrate loads the geography and groups again.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -235,7 +235,7 @@ def test_a_client_leaving_mid_export_leaves_no_thread_and_a_usable_connection(rf
 
 
 @on_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_client_leaving_mid_export_leaves_no_open_transaction_in_autocommit(client):
     # As in production: no test transaction around the request.
     bulk_incidents(3000, summary="z" * 400)

@@ -74,25 +74,37 @@ def public_page(view):
     Anonymous visitors without a session all see the same page for the same
     address, so the rendered response is kept per (data version, path, query,
     language); any write bumps the version, so a cached page is never stale.
-    This keeps public read traffic off the database: a hit is two small queries.
+    A hit is two small queries and no rendering. Pages are kept gzipped: a
+    fifth of the bytes to read back, and sent as they are to browsers.
     """
     import functools
+    import gzip
 
     from django.http import HttpResponse
     from django.utils import translation
+    from django.utils.cache import patch_vary_headers
+    from django.utils.text import compress_string
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not _anonymous_without_state(request):
             return view(request, *args, **kwargs)
-        key = ("page", request.get_full_path(), translation.get_language())
-        found = cache.get(_page_key(key))
-        if found is not None:
-            status, content_type, body = found
-            return HttpResponse(body, status=status, content_type=content_type)
-        response = view(request, *args, **kwargs)
-        if response.status_code in (200, 400) and not response.cookies and not response.streaming:
-            cache.set(_page_key(key), (response.status_code, response["Content-Type"], response.content))
+        key = _page_key(("page", request.get_full_path(), translation.get_language()))
+        found = cache.get(key)
+        if found is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code in (200, 400) and not response.cookies and not response.streaming:
+                cache.set(
+                    key, (response.status_code, response["Content-Type"], compress_string(response.content))
+                )
+            return response
+        status, content_type, packed = found
+        if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
+            response = HttpResponse(packed, status=status, content_type=content_type)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(gzip.decompress(packed), status=status, content_type=content_type)
+        patch_vary_headers(response, ["Accept-Encoding"])
         return response
 
     return wrapper

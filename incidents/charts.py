@@ -104,7 +104,9 @@ def _layout(title, source, **extra):
 
 
 def _figure(traces, layout):
-    return go.Figure(data=traces, layout=layout).to_plotly_json()
+    # No template: plotly's default one adds about 7 KB of JSON to every chart,
+    # and our layout sets what we use of it.
+    return go.Figure(data=traces, layout={**layout, "template": "none"}).to_plotly_json()
 
 
 def _chart(chart_id, title, by, figure, head, rows, **extra):
@@ -143,11 +145,7 @@ def monthly_series(filterset, queryset, scope=None):
     if not months:
         return [], []
     first, last = _month_day(months[0]["key"]), _month_day(months[-1]["key"])
-    present = {
-        row["key"]
-        for row in stats_for(filterset, queryset, "outcome", scope)
-        if row["incidents"]
-    }
+    present = {row["key"] for row in stats_for(filterset, queryset, "outcome", scope) if row["incidents"]}
     series = [
         (outcome, aggregate(queryset.filter(outcome=outcome), "month", first, last))
         for outcome in choices.Outcome.values
@@ -159,9 +157,7 @@ def monthly_series(filterset, queryset, scope=None):
 def _events_between(first, last):
     end = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return list(
-        PolicyEvent.objects.filter(date__gte=first, date__lt=end).values(
-            "date", "jurisdiction", "title"
-        )
+        PolicyEvent.objects.filter(date__gte=first, date__lt=end).values("date", "jurisdiction", "title")
     )
 
 
@@ -197,8 +193,7 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
                 y=[top * 1.12] * len(events),
                 marker={"symbol": "diamond", "size": 10, "color": INK},
                 hovertext=[
-                    _plain(f"{e['date']:%Y-%m-%d} · {e['jurisdiction']}: {e['title']}")
-                    for e in events
+                    _plain(f"{e['date']:%Y-%m-%d} · {e['jurisdiction']}: {e['title']}") for e in events
                 ],
                 hoverinfo="text",
             )
@@ -273,8 +268,7 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
         for i, row in enumerate(months)
     ]
     events_table = [
-        {"date": e["date"], "jurisdiction": e["jurisdiction"], "title": e["title"]}
-        for e in events
+        {"date": e["date"], "jurisdiction": e["jurisdiction"], "title": e["title"]} for e in events
     ]
     return _chart(
         chart_id,
@@ -444,12 +438,7 @@ def bar_chart(chart_id, title, by, rows, source, urls=None, label_head=None):
 def _unique_labels(rows):
     """Bar labels; a category axis would merge two courthouses of the same name."""
     seen = [r["label"] for r in rows]
-    return [
-        _plain(
-            r["label"] if seen.count(r["label"]) == 1 else f"{r['label']} ({r['key']})"
-        )
-        for r in rows
-    ]
+    return [_plain(r["label"] if seen.count(r["label"]) == 1 else f"{r['label']} ({r['key']})") for r in rows]
 
 
 def _county_url(fips, link_query):
@@ -470,9 +459,7 @@ def _top_counties(counties, source, link_query):
 
 
 def _top_courthouses(courthouses, source, link_query):
-    urls = [
-        reverse("courthouse_detail", args=[r["key"]]) + link_query for r in courthouses
-    ]
+    urls = [reverse("courthouse_detail", args=[r["key"]]) + link_query for r in courthouses]
     return bar_chart(
         "chart-courthouses",
         _("Top courthouses"),
@@ -509,17 +496,12 @@ def headline(by_outcome, counties, courthouses, latest):
 def dashboard(filterset, queryset, *, today, link_query):
     """Headline figures, every chart and the latest incidents for the dashboard."""
     source = source_line(filterset, today)
-    stats = {
-        by: stats_for(filterset, queryset, by)
-        for by in ("outcome", "county", "state", "courthouse")
-    }
+    stats = {by: stats_for(filterset, queryset, by) for by in ("outcome", "county", "state", "courthouse")}
     latest = list(queryset[:LATEST_N])
     months, series = monthly_series(filterset, queryset)
     charts = []
     if months:
-        events = _events_between(
-            _month_day(months[0]["key"]), _month_day(months[-1]["key"])
-        )
+        events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
         charts = [
             monthly_chart(months, series, events, source),
             map_chart(stats["county"], stats["state"], source, link_query),
@@ -537,9 +519,7 @@ def dashboard(filterset, queryset, *, today, link_query):
             ],
         ]
     return {
-        "headline": headline(
-            stats["outcome"], stats["county"], stats["courthouse"], latest
-        ),
+        "headline": headline(stats["outcome"], stats["county"], stats["courthouse"], latest),
         "charts": charts,
         "latest": latest,
     }
@@ -550,11 +530,5 @@ def trend(filterset, queryset, *, scope, today):
     months, series = monthly_series(filterset, queryset, scope)
     if not months:
         return {"charts": []}
-    events = _events_between(
-        _month_day(months[0]["key"]), _month_day(months[-1]["key"])
-    )
-    return {
-        "charts": [
-            monthly_chart(months, series, events, source_line(filterset, today, scope))
-        ]
-    }
+    events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
+    return {"charts": [monthly_chart(months, series, events, source_line(filterset, today, scope))]}

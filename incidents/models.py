@@ -93,7 +93,10 @@ class County(models.Model):
 class Courthouse(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
-        _("slug"), max_length=220, unique=True, blank=True,
+        _("slug"),
+        max_length=220,
+        unique=True,
+        blank=True,
         help_text=_("Used in addresses; made from the name when left empty."),
     )
     address = models.CharField(_("street address"), max_length=200, blank=True)
@@ -173,12 +176,24 @@ class Incident(models.Model):
     # Derived from the courthouse on every save, stored only so that the
     # state and county filters have their own indexes.
     # No single-column indexes: the partial (state|county, date, id) indexes below
-    # serve every read, and each index costs the import on every row.
+    # serve every read, and each index costs the import on every row. No foreign-key
+    # constraint either: the courthouse's own constraint already guarantees the place,
+    # and each trigger check costs a bulk import another lookup per row.
     county = models.ForeignKey(
-        County, on_delete=models.PROTECT, editable=False, related_name="+", db_index=False
+        County,
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     state = models.ForeignKey(
-        State, on_delete=models.PROTECT, editable=False, related_name="+", db_index=False
+        State,
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     case_type = models.CharField(
         _("case type"),
@@ -279,25 +294,41 @@ class Incident(models.Model):
     # Staff-only: listed in STAFF_ONLY_FIELDS, never in PUBLIC_FIELDS.
     internal_notes = models.TextField(_("internal notes (staff only)"), blank=True)
     docket_number = models.CharField(_("docket number (staff only)"), max_length=100, blank=True)
-    reporter_contact = models.CharField(
-        _("reporter contact (staff only)"), max_length=200, blank=True
-    )
+    reporter_contact = models.CharField(_("reporter contact (staff only)"), max_length=200, blank=True)
 
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
-    # Unindexed: only a user's deletion looks incidents up by author.
+    # Unindexed and unconstrained in the database: only a user's deletion looks
+    # incidents up by author, and Django applies SET_NULL itself.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False, db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False, db_index=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     is_demo = models.BooleanField(default=False, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["county", "state"])
+    # History is read by incident id and date only; the other copied indexes
+    # would only slow every write down.
+    history = HistoricalRecords(
+        excluded_fields=["county", "state"],
+        no_db_index=["reference", "courthouse", "created_by", "updated_by"],
+    )
     objects = IncidentQuerySet.as_manager()
 
     class Meta:

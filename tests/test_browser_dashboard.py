@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 
+from .browser import launch
 from .factories import CourthouseFactory, IncidentFactory
 
 # Playwright's sync API runs an event loop; the ORM calls of these tests are still synchronous.
@@ -24,14 +25,6 @@ expect = playwright.expect
 # post_migrate handler loads the geography and groups again (incidents/reference.py).
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # month, map, top counties, top courthouses, case type, role, location, warrant
 CHARTS = 8
 
@@ -46,9 +39,7 @@ def open_page(live_server):
     """
     cache.clear()  # cached charts of an earlier test's data must not show
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = launch(p)
         pages = []
 
         def open_(javascript=True, width=1280):
@@ -60,9 +51,7 @@ def open_page(live_server):
             )
             page = context.new_page()
             page.errors, page.requests = [], []
-            page.on(
-                "console", lambda m: m.type == "error" and page.errors.append(m.text)
-            )
+            page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
             page.on("pageerror", lambda e: page.errors.append(str(e)))
             page.on("request", lambda r: page.requests.append(r.url))
             pages.append(page)
@@ -77,8 +66,7 @@ def open_page(live_server):
         url
         for page in pages
         for url in page.requests
-        if urlsplit(url).scheme in ("http", "https")
-        and urlsplit(url).netloc != live_host
+        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc != live_host
     ]
     assert elsewhere == []
 
@@ -135,9 +123,7 @@ def test_the_dashboard_draws_every_chart_with_demo_data(demo_data, open_page):
         )
 
 
-def test_the_png_download_carries_the_title_and_the_source_line(
-    two_states, open_page, tmp_path
-):
+def test_the_png_download_carries_the_title_and_the_source_line(two_states, open_page, tmp_path):
     page = open_page()
     page.goto("/?state=NY")
     settle(page)
@@ -149,9 +135,7 @@ def test_the_png_download_carries_the_title_and_the_source_line(
     download.value.save_as(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The image is drawn from the figure the page holds: its title and its source line.
-    layout = page.evaluate(
-        "JSON.parse(document.getElementById('chart-month-data').textContent).layout"
-    )
+    layout = page.evaluate("JSON.parse(document.getElementById('chart-month-data').textContent).layout")
     assert layout["title"]["text"] == "Incidents per month, by outcome"
     assert "filters: state=NY" in layout["annotations"][-1]["text"]
     assert page.errors == []
@@ -162,35 +146,22 @@ def test_the_map_switches_to_states(two_states, open_page):
     page.goto("/")
     settle(page)
     page.get_by_role("button", name="States").click()
-    assert (
-        page.get_by_role("button", name="States").get_attribute("aria-pressed")
-        == "true"
-    )
-    visible = page.evaluate(
-        "document.getElementById('chart-map').data.map(t => t.visible !== false)"
-    )
+    assert page.get_by_role("button", name="States").get_attribute("aria-pressed") == "true"
+    visible = page.evaluate("document.getElementById('chart-map').data.map(t => t.visible !== false)")
     assert visible == [False, False, False, True]
     assert page.errors == []
 
 
-def test_changing_a_filter_updates_the_url_the_list_and_the_charts(
-    two_states, open_page
-):
+def test_changing_a_filter_updates_the_url_the_list_and_the_charts(two_states, open_page):
     page = open_page()
     page.goto("/")
     settle(page)
-    assert (
-        "El Paso County Courthouse"
-        in page.locator("#latest-title + .table-wrap").inner_text()
-    )
+    assert "El Paso County Courthouse" in page.locator("#latest-title + .table-wrap").inner_text()
     page.select_option("#f-state", "NY")
     page.wait_for_url("**/?state=NY")
     settle(page)
     assert page.locator("#chosen-state input[value=NY]").is_checked()
-    assert (
-        "El Paso County Courthouse"
-        not in page.locator("#latest-title + .table-wrap").inner_text()
-    )
+    assert "El Paso County Courthouse" not in page.locator("#latest-title + .table-wrap").inner_text()
     assert page.locator("dl.figures dd").first.inner_text() == "3"
     counties = page.evaluate("document.getElementById('chart-counties').data[0].y")
     assert counties == ["Kings County, NY"]
@@ -263,8 +234,4 @@ def test_the_list_and_detail_work_without_javascript(two_states, open_page):
     page.wait_for_url("**/incidents/?*state=TX*")
     assert page.locator("table.incidents tbody tr").count() == 2
     page.locator("table.incidents tbody tr a").first.click()
-    assert (
-        page.locator("h1")
-        .inner_text()
-        .startswith("Attempted arrest at El Paso County Courthouse")
-    )
+    assert page.locator("h1").inner_text().startswith("Attempted arrest at El Paso County Courthouse")

@@ -8,6 +8,7 @@ import pytest
 
 from incidents.models import Incident, today_utc
 
+from .browser import launch
 from .factories import CourthouseFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -16,11 +17,6 @@ playwright = pytest.importorskip("playwright.sync_api")
 # After each test's flush, post_migrate loads the geography and groups again.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
 
 @pytest.fixture
 def page(live_server):
@@ -28,15 +24,20 @@ def page(live_server):
     # across tests runs playwright's event loop while the next test's database
     # setup runs, which then sees other connection objects and restores nothing.
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         context = browser.new_context(base_url=live_server.url)
         page = context.new_page()
         page.problems = []
         page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
         page.on("pageerror", lambda e: page.problems.append(str(e)))
         host = urlparse(live_server.url).netloc
-        page.on("request", lambda r: urlparse(r.url).netloc not in ("", host)
-                and page.problems.append(f"request to another host: {r.url}"))
+        page.on(
+            "request",
+            lambda r: (
+                urlparse(r.url).netloc not in ("", host)
+                and page.problems.append(f"request to another host: {r.url}")
+            ),
+        )
         yield page
         browser.close()
 
@@ -96,7 +97,8 @@ def test_a_form_error_is_shown_next_to_its_field(page, court_admin):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_load_state()
     assert page.locator("#id_people_count_error").inner_text() == (
-        "Must be 0 when the outcome is attempted or observed.")
+        "Must be 0 when the outcome is attempted or observed."
+    )
     assert page.get_by_label("People taken into custody").get_attribute("aria-invalid") == "true"
     assert not Incident.objects.exists()
     assert page.problems == []

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from incidents.models import Incident
 
+from .browser import launch
 from .factories import IncidentFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -17,10 +18,6 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 XSS = '<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2">'
 
 
@@ -28,7 +25,7 @@ XSS = '<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2">
 def browser(live_server):
     # Started after the test database is ready (live_server), once per test.
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -62,9 +59,16 @@ def test_every_public_page_works_under_the_policy(page):
     call_command("load_demo_data", verbosity=0)
     incident = Incident.objects.public().first()
     paths = [
-        "/", "/?state=NY", "/incidents/", "/incidents/?state=NY&case_type=criminal",
-        f"/incidents/{incident.pk}/", "/courthouses/", f"/courthouses/{incident.courthouse.slug}/",
-        f"/counties/{incident.county_id}/", "/data/", "/accounts/login/",
+        "/",
+        "/?state=NY",
+        "/incidents/",
+        "/incidents/?state=NY&case_type=criminal",
+        f"/incidents/{incident.pk}/",
+        "/courthouses/",
+        f"/courthouses/{incident.courthouse.slug}/",
+        f"/counties/{incident.county_id}/",
+        "/data/",
+        "/accounts/login/",
     ]
     for path in paths:
         response = visit(page, path)
@@ -82,7 +86,11 @@ def test_the_admin_works_under_the_policy(page):
     page.fill("#id_password", "pw-root-123")
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
-    for path in ["/admin/incidents/incident/", "/admin/incidents/incident/add/", "/admin/incidents/courthouse/"]:
+    for path in [
+        "/admin/incidents/incident/",
+        "/admin/incidents/incident/add/",
+        "/admin/incidents/courthouse/",
+    ]:
         visit(page, path)
     # The courthouse autocomplete is a script: it must run under the policy.
     page.goto("/admin/incidents/incident/add/")

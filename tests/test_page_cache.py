@@ -75,3 +75,14 @@ def test_signed_in_visitors_are_never_served_a_shared_page(client, superuser):
     client.get("/incidents/")
     client.force_login(superuser)
     assert "Sign out" in client.get("/incidents/").content.decode()
+
+
+def test_a_browser_gets_the_cached_page_gzipped(client):
+    import gzip
+
+    IncidentFactory()
+    plain = client.get("/incidents/").content
+    response = client.get("/incidents/", HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert gzip.decompress(response.content) == plain

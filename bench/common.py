@@ -105,9 +105,7 @@ class PostgresCluster:
         return conn
 
     def stop(self):
-        subprocess.run(
-            ["bash", PGCLUSTER, "stop", self.dir], capture_output=True, check=False
-        )
+        subprocess.run(["bash", PGCLUSTER, "stop", self.dir], capture_output=True, check=False)
 
 
 class SqliteDatabase:
@@ -155,11 +153,7 @@ def scalar(db, sql, params=()):
 
 def django_env(db, static_root):
     """The production environment (DEBUG off) for manage.py and gunicorn."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
     env.update(
         DATABASE_URL=db.url,
         DJANGO_DEBUG="false",
@@ -195,9 +189,7 @@ def manage(env, *args, capture=False):
         check=False,
     )
     if out.returncode:
-        raise RuntimeError(
-            f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}"
-        )
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
     return out.stdout if capture else None
 
 
@@ -259,42 +251,27 @@ class Gunicorn:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.log_tail()}")
             with contextlib.suppress(OSError):
-                if (
-                    get(self.base + "/healthz").status == 200
-                    and len(self.worker_pids()) >= workers
-                ):
+                if get(self.base + "/healthz").status == 200 and len(self.worker_pids()) >= workers:
                     return
             time.sleep(0.2)
-        raise RuntimeError(
-            f"gunicorn did not answer /healthz within {seconds} s:\n{self.log_tail()}"
-        )
+        raise RuntimeError(f"gunicorn did not answer /healthz within {seconds} s:\n{self.log_tail()}")
 
     def worker_pids(self):
         try:
-            children = Path(
-                f"/proc/{self.proc.pid}/task/{self.proc.pid}/children"
-            ).read_text()
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
         except OSError:
             return []
         return [int(p) for p in children.split()]
 
     def log_tail(self, lines=40):
         with contextlib.suppress(OSError):
-            return "\n".join(
-                Path(self.logfile.name)
-                .read_text(errors="replace")
-                .splitlines()[-lines:]
-            )
+            return "\n".join(Path(self.logfile.name).read_text(errors="replace").splitlines()[-lines:])
         return ""
 
     def errors_logged(self):
         """Tracebacks and ERROR lines the server wrote (a benchmark should produce none)."""
         text = Path(self.logfile.name).read_text(errors="replace")
-        return [
-            line
-            for line in text.splitlines()
-            if "Traceback" in line or " ERROR " in line
-        ]
+        return [line for line in text.splitlines() if "Traceback" in line or " ERROR " in line]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -391,9 +368,7 @@ def parse_wrk(output):
     """Requests/s, latency percentiles (ms), request and error counts from `wrk --latency`."""
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
     result.update(p50_ms=None, p75_ms=None, p90_ms=None, p99_ms=None)
-    for pct, value in re.findall(
-        r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.MULTILINE
-    ):
+    for pct, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.MULTILINE):
         result[f"p{pct}_ms"] = round(_ms(value), 3)
     if result["p99_ms"] is None:
         result["wrk_output"] = output[-1500:]
@@ -403,9 +378,7 @@ def parse_wrk(output):
     result["bytes_read"] = int(float(m.group(3)) * SIZES[m.group(4)])
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result["non_2xx_3xx"] = int(m.group(1)) if m else 0
-    m = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     result["socket_errors"] = sum(int(g) for g in m.groups()) if m else 0
     return result
 
@@ -456,10 +429,7 @@ def check_page(url, expect=200):
     """One GET that must answer `expect` (wrk counts redirects as successes, so check first)."""
     response = get(url)
     if response.status != expect:
-        raise RuntimeError(
-            f"GET {url} answered {response.status}, not {expect}: "
-            f"{response.text()[:300]}"
-        )
+        raise RuntimeError(f"GET {url} answered {response.status}, not {expect}: {response.text()[:300]}")
     return response
 
 
@@ -521,9 +491,7 @@ class Weighted:
             self.cumulative.append(acc / total)
 
     def __call__(self, rng):
-        return self.values[
-            min(bisect.bisect(self.cumulative, rng.random()), len(self.values) - 1)
-        ]
+        return self.values[min(bisect.bisect(self.cumulative, rng.random()), len(self.values) - 1)]
 
 
 INCIDENT_COLUMNS = (
@@ -611,9 +579,7 @@ class IncidentGenerator:
 
     def row(self, rng, n, progress):
         p = self.pick
-        courthouse_id, county_id, state_id = self.courthouses[
-            int(len(self.courthouses) * rng.random() ** 2)
-        ]
+        courthouse_id, county_id, state_id = self.courthouses[int(len(self.courthouses) * rng.random() ** 2)]
         # The inverse of the recent-bias distribution, at this row's place in the load.
         u = min(max(progress + (rng.random() - 0.5) * 0.02, 0.0), 1.0)
         day = FIRST_DATE + datetime.timedelta(days=int(self.span * u ** (1 / 1.4)))
@@ -642,14 +608,8 @@ class IncidentGenerator:
         if rng.random() < 0.002:
             summary = "- " + summary  # formula-like text, which the export must escape
         source_type = p["source_type"](rng)
-        source_url = (
-            f"https://news.example.org/{day.year}/story-{n}"
-            if source_type == "news"
-            else ""
-        )
-        created = datetime.datetime.combine(
-            day, datetime.time(9), datetime.UTC
-        ) + datetime.timedelta(
+        source_url = f"https://news.example.org/{day.year}/story-{n}" if source_type == "news" else ""
+        created = datetime.datetime.combine(day, datetime.time(9), datetime.UTC) + datetime.timedelta(
             days=int(rng.random() * 20), seconds=int(rng.random() * 28800)
         )
         created = min(created, self.now)
@@ -699,8 +659,7 @@ def create_courthouses(db, total=COURTHOUSES, seed=7):
     counties = query(db, "SELECT fips, name FROM incidents_county ORDER BY fips")
     rng.shuffle(counties)
     picks = list(counties) + [
-        counties[int(len(counties) * rng.random() ** 1.5)]
-        for _ in range(max(0, total - len(counties)))
+        counties[int(len(counties) * rng.random() ** 1.5)] for _ in range(max(0, total - len(counties)))
     ]
     seen = {}
     rows = []
@@ -727,9 +686,7 @@ def create_courthouses(db, total=COURTHOUSES, seed=7):
         if db.kind == "postgresql":
             from psycopg2.extras import execute_values
 
-            execute_values(
-                cur, sql.replace("(%s, %s, %s, %s, %s, %s)", "%s"), rows, page_size=1000
-            )
+            execute_values(cur, sql.replace("(%s, %s, %s, %s, %s, %s)", "%s"), rows, page_size=1000)
         else:
             cur.execute("BEGIN")
             cur.executemany(sql.replace("%s", "?"), rows)
@@ -751,12 +708,7 @@ def _copy_value(value):
     if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, str):
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return str(value)
 
 
@@ -995,9 +947,7 @@ def browser_bytes(url, settle=1.0, limit=30.0):
 
     result = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             context = browser.new_context()
             page = context.new_page()
@@ -1039,6 +989,4 @@ def browser_bytes(url, settle=1.0, limit=30.0):
 
 
 def write_json(path, data):
-    Path(path).write_text(
-        json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
-    )
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

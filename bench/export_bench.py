@@ -53,9 +53,7 @@ def start_cluster(directory):
 
 
 def stop_cluster(directory):
-    subprocess.run(
-        ["bash", str(ROOT / "tests/pgcluster.sh"), "stop", str(directory)], check=False
-    )
+    subprocess.run(["bash", str(ROOT / "tests/pgcluster.sh"), "stop", str(directory)], check=False)
 
 
 def app_env(database_url):
@@ -219,9 +217,7 @@ def start_server(database_url, workers=2, port=None):
         if status == 400:  # the answer to a bad filter: it is up
             return process, base
         stop_server(process)
-        raise RuntimeError(
-            f"gunicorn answered {status} instead of 400 (an https redirect?)"
-        )
+        raise RuntimeError(f"gunicorn answered {status} instead of 400 (an https redirect?)")
     stop_server(process)
     raise RuntimeError("gunicorn did not answer")
 
@@ -248,11 +244,7 @@ def worker_pids(master_pid):
     pids = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            fields = dict(
-                line.split(":\t", 1)
-                for line in status.read_text().splitlines()
-                if ":\t" in line
-            )
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
         except OSError:
             continue
         if fields.get("PPid", "").strip() == str(master_pid):
@@ -282,18 +274,14 @@ class RssSampler(threading.Thread):
 
     def run(self):
         while not self.done.is_set():
-            self.peak_kb = max(
-                [self.peak_kb] + [memory_kb(pid, "VmRSS") for pid in self.pids]
-            )
+            self.peak_kb = max([self.peak_kb] + [memory_kb(pid, "VmRSS") for pid in self.pids])
             time.sleep(self.every)
 
     def stop(self):
         self.done.set()
         self.join()
         # VmHWM catches a peak shorter than the sampling interval.
-        return (
-            max([self.peak_kb] + [memory_kb(pid, "VmHWM") for pid in self.pids]) / 1024
-        )
+        return max([self.peak_kb] + [memory_kb(pid, "VmHWM") for pid in self.pids]) / 1024
 
 
 # --- measurements ------------------------------------------------------------
@@ -336,10 +324,7 @@ def measure(database_url, base_url, master_pid, query="", repeat=2, workdir=None
     pids = worker_pids(master_pid)
     sampler = RssSampler(pids)
     sampler.start()
-    exports = [
-        timed_download(f"{base_url}/incidents/export.csv?{query}", web_file)
-        for _ in range(repeat)
-    ]
+    exports = [timed_download(f"{base_url}/incidents/export.csv?{query}", web_file) for _ in range(repeat)]
     peak_mb = sampler.stop()
     copies = [timed_copy(database_url, select, copy_file) for _ in range(repeat)]
     disconnect_s = check_disconnect(database_url, base_url)
@@ -385,9 +370,7 @@ def check_disconnect(database_url, base_url, read_bytes=1_000_000, wait=15):
     no COPY and no open transaction (None if it still does after `wait` seconds)."""
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as sock:
-        sock.sendall(
-            b"GET /incidents/export.csv HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
+        sock.sendall(b"GET /incidents/export.csv HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         received = 0
         while received < read_bytes:
             data = sock.recv(65536)
@@ -434,34 +417,24 @@ def print_table(results, out=sys.stdout):
         f"{'psql COPY, same SELECT':28}{results['copy_seconds']:>10.2f}{results['copy_rows_per_s']:>14,}\n"
     )
     out.write(f"export_vs_copy (target >= 0.5): {results['export_vs_copy']}\n")
-    out.write(
-        f"gunicorn worker peak RSS (target < 150 MB): {results['export_peak_rss_mb']} MB\n"
-    )
-    out.write(
-        f"web file = header + COPY output, byte for byte: {results['same_bytes_as_copy']}\n"
-    )
+    out.write(f"gunicorn worker peak RSS (target < 150 MB): {results['export_peak_rss_mb']} MB\n")
+    out.write(f"web file = header + COPY output, byte for byte: {results['same_bytes_as_copy']}\n")
     out.write(
         "client hanging up mid-export: server free of COPY and open transaction after "
         f"{results['disconnect_cleanup_s']} s (None: never)\n"
     )
-    out.write(
-        f"runs: export {results['export_runs_s']} s, copy {results['copy_runs_s']} s\n"
-    )
+    out.write(f"runs: export {results['export_runs_s']} s, copy {results['copy_runs_s']} s\n")
 
 
 def run(rows, repeat=2, query=""):
     workdir = Path(tempfile.mkdtemp(prefix="export-bench-"))
-    cluster = Path(
-        tempfile.mkdtemp(prefix="export-bench-pg-")
-    )  # pgcluster.sh hands it to postgres
+    cluster = Path(tempfile.mkdtemp(prefix="export-bench-pg-"))  # pgcluster.sh hands it to postgres
     server = None
     try:
         database_url = start_cluster(cluster)
         started = time.perf_counter()
         prepare(database_url, rows)
-        sys.stderr.write(
-            f"Migrated and loaded {rows:,} incidents in {time.perf_counter() - started:.0f} s\n"
-        )
+        sys.stderr.write(f"Migrated and loaded {rows:,} incidents in {time.perf_counter() - started:.0f} s\n")
         server, base_url = start_server(database_url)
         return measure(
             database_url,
@@ -489,12 +462,8 @@ def main(argv=None):
         default=2,
         help="runs of each measurement; the best counts",
     )
-    parser.add_argument(
-        "--query", default="", help="filters for the export, e.g. state=NY"
-    )
-    parser.add_argument(
-        "--no-write", action="store_true", help="do not update bench/results.json"
-    )
+    parser.add_argument("--query", default="", help="filters for the export, e.g. state=NY")
+    parser.add_argument("--no-write", action="store_true", help="do not update bench/results.json")
     args = parser.parse_args(argv)
     results = run(args.rows, repeat=args.repeat, query=args.query)
     print_table(results)

@@ -40,10 +40,15 @@ def generate_csv(rows, seed=1, courthouses=200):
     for incident in build_incidents(rng, pool, rows, prefix):
         courthouse = incident.courthouse
         values = {
-            "id": "", "created_at": "", "updated_at": "",
-            "state": incident.state_id, "county": county_names[incident.county_id],
-            "county_fips": incident.county_id, "courthouse": courthouse.name,
-            "courthouse_city": courthouse.city, "date": incident.date.isoformat(),
+            "id": "",
+            "created_at": "",
+            "updated_at": "",
+            "state": incident.state_id,
+            "county": county_names[incident.county_id],
+            "county_fips": incident.county_id,
+            "courthouse": courthouse.name,
+            "courthouse_city": courthouse.city,
+            "date": incident.date.isoformat(),
         }
         row = [values[name] if name in values else getattr(incident, name) for name in COLUMNS]
         writer.writerow(row)
@@ -86,8 +91,7 @@ def run(rows, seed):
     from django.db import connection
 
     rate, elapsed = measure_import(rows, seed)
-    print(f"import: {rows:,} new incidents in {elapsed:.2f} s = {rate:,.0f} rows/s "
-          f"({connection.vendor})")
+    print(f"import: {rows:,} new incidents in {elapsed:.2f} s = {rate:,.0f} rows/s ({connection.vendor})")
     if connection.vendor == "postgresql":  # the target is stated for PostgreSQL only
         save_result("import_rows_per_s", round(rate))
 
@@ -102,8 +106,9 @@ def main():
     cluster = tempfile.mkdtemp(prefix="tracker-bench-pg.")
     script = ROOT / "tests" / "pgcluster.sh"
     try:
-        url = subprocess.run(["bash", script, "start", cluster], check=True, capture_output=True,
-                             text=True).stdout.strip()
+        url = subprocess.run(
+            ["bash", script, "start", cluster], check=True, capture_output=True, text=True
+        ).stdout.strip()
         os.environ["DATABASE_URL"] = url
         run(args.rows, args.seed)
     finally:

@@ -72,28 +72,18 @@ def main():
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--rows", type=int, default=100_000, help="incidents in all (demo + synthetic)"
-    )
+    parser.add_argument("--rows", type=int, default=100_000, help="incidents in all (demo + synthetic)")
     parser.add_argument("--duration", type=int, default=30, help="seconds per wrk run")
-    parser.add_argument(
-        "--connections", type=int, default=64, help="wrk connections per endpoint"
-    )
-    parser.add_argument(
-        "--edits", type=int, default=500, help="acknowledged edits wanted"
-    )
-    parser.add_argument(
-        "--workers", type=int, default=16, help="editor threads (one user each)"
-    )
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections per endpoint")
+    parser.add_argument("--edits", type=int, default=500, help="acknowledged edits wanted")
+    parser.add_argument("--workers", type=int, default=16, help="editor threads (one user each)")
     parser.add_argument(
         "--server-workers",
         type=int,
         default=2 * (os.cpu_count() or 1) + 1,
         help="gunicorn sync workers (default 2 x cores + 1)",
     )
-    parser.add_argument(
-        "--parallel", action="store_true", help="run the three wrk at once"
-    )
+    parser.add_argument("--parallel", action="store_true", help="run the three wrk at once")
     return parser.parse_args()
 
 
@@ -124,9 +114,7 @@ for name in {names!r}:
 
 def create_editors(env, count):
     names = [f"loadclerk{n:02d}" for n in range(count)]
-    common.manage(
-        env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD)
-    )
+    common.manage(env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD))
     return names
 
 
@@ -157,20 +145,14 @@ class Browser:
         self.conn = None
 
     def request(self, method, path, fields=None, timeout=300):
-        body = (
-            urllib.parse.urlencode(fields, doseq=True) if fields is not None else None
-        )
+        body = urllib.parse.urlencode(fields, doseq=True) if fields is not None else None
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"http://{self.host}:{self.port}{path}"
-        for attempt in range(
-            2
-        ):  # a kept-alive connection the server closed: reconnect once
+        for attempt in range(2):  # a kept-alive connection the server closed: reconnect once
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(
-                    self.host, self.port, timeout=timeout
-                )
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
             try:
                 self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
@@ -204,9 +186,7 @@ class Browser:
         if status != 200 or form is None:
             raise RuntimeError(f"login page: {status}")
         fields = dict(form["fields"], username=username, password=PASSWORD)
-        status, _, _ = self.request(
-            "POST", form["action"] or "/accounts/login/", fields
-        )
+        status, _, _ = self.request("POST", form["action"] or "/accounts/login/", fields)
         if status != 302:
             raise RuntimeError(f"sign-in of {username} answered {status}")
 
@@ -274,9 +254,7 @@ class FormParser(html.parser.HTMLParser):
         fields = self.form["fields"]
         if name in fields:
             existing = fields[name]
-            fields[name] = (existing if isinstance(existing, list) else [existing]) + [
-                value
-            ]
+            fields[name] = (existing if isinstance(existing, list) else [existing]) + [value]
         else:
             fields[name] = value
 
@@ -375,24 +353,18 @@ def run_load(server, args, users, plan):
         if args.parallel:
             procs = {
                 name: subprocess.Popen(
-                    common.wrk_command(
-                        server.base + path, args.duration, args.connections
-                    ),
+                    common.wrk_command(server.base + path, args.duration, args.connections),
                     stdout=subprocess.PIPE,
                     text=True,
                 )
                 for name, path in TARGETS.items()
             }
             for name, proc in procs.items():
-                traffic[name] = common.parse_wrk(
-                    proc.communicate(timeout=args.duration + 300)[0]
-                )
+                traffic[name] = common.parse_wrk(proc.communicate(timeout=args.duration + 300)[0])
         else:
             for name, path in TARGETS.items():
                 common.drain(server.base, quick=1.0)
-                traffic[name] = common.wrk(
-                    server.base + path, args.duration, args.connections
-                )
+                traffic[name] = common.wrk(server.base + path, args.duration, args.connections)
                 log(
                     f"  {name:14} {traffic[name]['rps']:8.1f} req/s  p50 {traffic[name]['p50_ms']} ms  "
                     f"p99 {traffic[name]['p99_ms']} ms"
@@ -436,10 +408,7 @@ def verify(db, edits):
     missing = [
         a["token"]
         for a in acked
-        if not any(
-            v == a["version"] + 1 and a["token"] in s
-            for v, s in history.get(a["pk"], [])
-        )
+        if not any(v == a["version"] + 1 and a["token"] in s for v, s in history.get(a["pk"], []))
     ]
     leaked = [
         a["token"]
@@ -452,13 +421,10 @@ def verify(db, edits):
         if a["version"] >= last.get(a["pk"], {"version": -1})["version"]:
             last[a["pk"]] = a
     wrong_final = [
-        pk
-        for pk, a in last.items()
-        if current[pk][0] != a["version"] + 1 or a["token"] not in current[pk][1]
+        pk for pk, a in last.items() if current[pk][0] != a["version"] + 1 or a["token"] not in current[pk][1]
     ]
     extra_history = sum(
-        max(0, len(rows) - sum(1 for a in acked if a["pk"] == pk))
-        for pk, rows in history.items()
+        max(0, len(rows) - sum(1 for a in acked if a["pk"] == pk)) for pk, rows in history.items()
     )
     return {
         "acknowledged": len(acked),
@@ -480,10 +446,7 @@ def summarize(args, traffic, edits, verification, server_errors):
     errors = [a for a in attempts if a["status"] not in (302, 409)]
     seconds = sorted(a["seconds"] for a in attempts if a.get("seconds"))
     # An endpoint that answered nothing within the run counts as failing too.
-    wrk_errors = sum(
-        t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0)
-        for t in traffic.values()
-    )
+    wrk_errors = sum(t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0) for t in traffic.values())
     ok = (
         not errors
         and not wrk_errors
@@ -511,15 +474,11 @@ def summarize(args, traffic, edits, verification, server_errors):
             "acknowledged": verification["acknowledged"],
             "conflicts_409": verification["refused_409"],
             "errors": len(errors),
-            "error_examples": [
-                {k: e[k] for k in ("pk", "phase", "status", "body")} for e in errors[:5]
-            ],
+            "error_examples": [{k: e[k] for k in ("pk", "phase", "status", "body")} for e in errors[:5]],
             "seconds": round(edits["finished"] - edits["started"], 1),
             "seconds_overlapping_wrk": round(overlap, 1),
             "p50_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
-            "p99_ms": round(seconds[int(len(seconds) * 0.99) - 1] * 1000, 1)
-            if seconds
-            else None,
+            "p99_ms": round(seconds[int(len(seconds) * 0.99) - 1] * 1000, 1) if seconds else None,
         },
         "verification": verification,
         "errors": len(errors) + wrk_errors,
@@ -534,9 +493,7 @@ def print_report(results):
         f"wrk {results['connections_per_endpoint']} connections x {results['duration_per_endpoint_s']} s "
         f"per endpoint{' (all at once)' if results['parallel'] else ''}\n"
     )
-    print(
-        f"{'endpoint':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'sock err':>9}"
-    )
+    print(f"{'endpoint':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'sock err':>9}")
     for name, t in results["traffic"].items():
         print(
             f"{name:16}{t['rps']:10.1f}{t['p50_ms'] or 0:10.1f}{t['p99_ms'] or 0:10.1f}"

@@ -84,29 +84,17 @@ def main():
     common.write_json(RESULTS, results)
     print_report(results)
     log(f"wrote {RESULTS} ({results['wall_seconds']} s)")
-    return (
-        0 if all(results["targets"][name]["pass"] for name in results["targets"]) else 1
-    )
+    return 0 if all(results["targets"][name]["pass"] for name in results["targets"]) else 1
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="incidents at the large stage"
-    )
-    parser.add_argument(
-        "--sqlite", action="store_true", help="SQLite instead of PostgreSQL"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="short wrk runs and a smaller import"
-    )
-    parser.add_argument(
-        "--duration", type=int, help="seconds per wrk run (default 10, quick 3)"
-    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="incidents at the large stage")
+    parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    parser.add_argument("--quick", action="store_true", help="short wrk runs and a smaller import")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 10, quick 3)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--import-rows", type=int, help="rows in the import file (default 100,000)"
-    )
+    parser.add_argument("--import-rows", type=int, help="rows in the import file (default 100,000)")
     args = parser.parse_args()
     args.duration = args.duration or (3 if args.quick else 10)
     args.warmup = 1 if args.quick else 2
@@ -122,9 +110,7 @@ def load(db, env, generator, first, count):
     log(f"loading {count:,} incidents")
     seconds = common.bulk_load(db, generator, first, count)
     common.after_bulk_load(db, env)
-    log(
-        f"  {count:,} incidents in {seconds:.1f} s ({count / max(seconds, 1e-6):,.0f}/s)"
-    )
+    log(f"  {count:,} incidents in {seconds:.1f} s ({count / max(seconds, 1e-6):,.0f}/s)")
     return seconds
 
 
@@ -142,22 +128,13 @@ def measure_pages(server, db, args, rows):
         raise RuntimeError("the no-match combination matches rows")
     stage = {"rows": rows, "cold": cold_requests(server, db), "pages": {}}
     urls = {"baseline": "/healthz"}
-    urls.update(
-        {
-            name: "/incidents/" + (f"?{q}" if q else "")
-            for name, q in LIST_VARIANTS.items()
-        }
-    )
+    urls.update({name: "/incidents/" + (f"?{q}" if q else "") for name, q in LIST_VARIANTS.items()})
     try:
-        urls["list_deep"] = "/incidents/?" + deep_list_query(
-            server, db, min(500_000, rows // 2)
-        )
+        urls["list_deep"] = "/incidents/?" + deep_list_query(server, db, min(500_000, rows // 2))
     except (RuntimeError, OSError) as exc:
         log(f"  ERROR list_deep: {exc}"[:400])
         urls["list_deep"] = "/incidents/?cursor=unavailable"
-    urls.update(
-        {name: "/" + (f"?{q}" if q else "") for name, q in DASHBOARD_VARIANTS.items()}
-    )
+    urls.update({name: "/" + (f"?{q}" if q else "") for name, q in DASHBOARD_VARIANTS.items()})
     urls.update({name: f"/api/stats/?{q}" for name, q in STATS_VARIANTS.items()})
     for name, path in urls.items():
         stage["pages"][name] = measure_url(server.base + path, args)
@@ -192,9 +169,7 @@ def measure_url(url, args):
     common.drain(base)
     result = common.wrk(url, args.duration, args.connections)
     if result["non_2xx_3xx"] or result["socket_errors"]:
-        log(
-            f"  WARNING {url}: {result['non_2xx_3xx']} non-2xx, {result['socket_errors']} socket errors"
-        )
+        log(f"  WARNING {url}: {result['non_2xx_3xx']} non-2xx, {result['socket_errors']} socket errors")
     result.update(url=url, response_bytes=len(response.body))
     return result
 
@@ -210,9 +185,7 @@ def cold_requests(server, db):
     ]:
         common.query(db, "DELETE FROM tracker_cache")
         response = common.get(server.base + path)
-        cold[name] = (
-            round(response.seconds * 1000, 1) if response.status == 200 else None
-        )
+        cold[name] = round(response.seconds * 1000, 1) if response.status == 200 else None
     log("  cold (ms): " + ", ".join(f"{k} {v}" for k, v in cold.items()))
     return cold
 
@@ -230,9 +203,7 @@ def deep_list_query(server, db, offset):
     links = re.findall(r'href="([^"]*[?&](?:amp;)?cursor=[^"]*)"', first)
     if not links:
         raise RuntimeError("the list page has no cursor link")
-    params = urllib.parse.parse_qs(
-        urllib.parse.urlsplit(html.unescape(links[-1])).query
-    )
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(html.unescape(links[-1])).query)
     cursor = params.pop("cursor")[0]
     rows = common.query(
         db,
@@ -252,28 +223,18 @@ def deep_list_query(server, db, offset):
         token = recode_cursor(cursor, old, new)
         if token is None:
             continue
-        query = urllib.parse.urlencode(
-            {**{k: v[0] for k, v in params.items()}, "cursor": token}
-        )
+        query = urllib.parse.urlencode({**{k: v[0] for k, v in params.items()}, "cursor": token})
         page = common.check_page(f"{server.base}/incidents/?{query}").text()
         ids = [int(i) for i in re.findall(r'href="[^"]*/incidents/(\d+)/"', page)]
         if ids and ids[0] == rows[1][0]:
             return query
-        raise RuntimeError(
-            f"the deep page starts with {ids[:1]}, not incident {rows[1][0]}"
-        )
-    raise RuntimeError(
-        f"cursor {cursor!r} names neither row 50 nor 51; see deep_list_query()"
-    )
+        raise RuntimeError(f"the deep page starts with {ids[:1]}, not incident {rows[1][0]}")
+    raise RuntimeError(f"cursor {cursor!r} names neither row 50 nor 51; see deep_list_query()")
 
 
 def _day(value):
     """A date from the database (SQLite answers text)."""
-    return (
-        value
-        if isinstance(value, datetime.date)
-        else datetime.date.fromisoformat(str(value)[:10])
-    )
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
 
 
 def recode_cursor(cursor, old, new):
@@ -283,16 +244,10 @@ def recode_cursor(cursor, old, new):
         parts = json.loads(raw)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
-    if (
-        not isinstance(parts, list)
-        or old[0] not in parts
-        or old[1].isoformat() not in parts
-    ):
+    if not isinstance(parts, list) or old[0] not in parts or old[1].isoformat() not in parts:
         return None
     swap = {old[0]: new[0], old[1].isoformat(): new[1].isoformat()}
-    parts = [
-        swap.get(part, part) if isinstance(part, (int, str)) else part for part in parts
-    ]
+    parts = [swap.get(part, part) if isinstance(part, (int, str)) else part for part in parts]
     raw = json.dumps(parts, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -335,9 +290,7 @@ def _measure_export_with_export_bench(export_bench, server, db):
     r = export_bench.measure(db.url, server.base, server.proc.pid, repeat=2)
     published = common.count_published(db)
     if r["rows"] != published:
-        log(
-            f"  WARNING: the export has {r['rows']:,} rows, the database {published:,} published"
-        )
+        log(f"  WARNING: the export has {r['rows']:,} rows, the database {published:,} published")
     log(
         f"  COPY {r['copy_seconds']:.2f} s; export {r['export_seconds']:.2f} s ({r['export_mb']:.0f} MB); "
         f"worker peak RSS {r['export_peak_rss_mb']:.0f} MB; same bytes as COPY: {r['same_bytes_as_copy']}"
@@ -362,18 +315,14 @@ def _measure_export_here(server, db):
     export_runs, peak_worker, peak_total = [], 0.0, 0.0
     for _ in range(2):
         with common.RssSampler(server.worker_pids()) as rss:
-            seconds, size, lines = common.download(
-                server.base + "/incidents/export.csv"
-            )
+            seconds, size, lines = common.download(server.base + "/incidents/export.csv")
         export_runs.append((seconds, size))
         peak_worker, peak_total = (
             max(peak_worker, rss.peak_worker),
             max(peak_total, rss.peak_total),
         )
         if lines != published + 1:
-            log(
-                f"  WARNING: the export has {lines - 1:,} rows, the database {published:,} published"
-            )
+            log(f"  WARNING: the export has {lines - 1:,} rows, the database {published:,} published")
     copy_s, copy_bytes = min(copy_runs)
     export_s, export_bytes = min(export_runs)
     result = {
@@ -456,14 +405,10 @@ def summarize(args, stages, export, browser, imported, load_seconds, errors):
         "load_seconds": round(load_seconds, 1),
         "export_vs_copy": export["export_vs_copy"],
         "export_peak_rss_mb": export["peak_worker_rss_mb"],
-        "list_vs_baseline_min": ratio(
-            min(large[n]["rps"] for n in lists), large["baseline"]["rps"]
-        ),
+        "list_vs_baseline_min": ratio(min(large[n]["rps"] for n in lists), large["baseline"]["rps"]),
         "list_scale_min": min(scale[n] for n in lists),
         "dashboard_scale": min(scale[n] for n in dashboards),
-        "dashboard_vs_list": ratio(
-            min(large[n]["rps"] for n in dashboards), large["list_all"]["rps"]
-        ),
+        "dashboard_vs_list": ratio(min(large[n]["rps"] for n in dashboards), large["list_all"]["rps"]),
         "import_rows_per_s": imported["rows_per_s"],
         "dashboard_cold_ms": stages["large"]["cold"]["dashboard_all"],
         "dashboard_cold_bytes": browser["cold"]["bytes"],
@@ -507,9 +452,7 @@ def print_report(results):
         f"{'page':22}{'req/s':>10}{'p50 ms':>9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'N/10k':>8}"
         f"{'norm.':>7}"
     )
-    print(
-        f"{'':22}{'at ' + format(small['rows'], ','):>19}{'at ' + format(large['rows'], ','):>28}"
-    )
+    print(f"{'':22}{'at ' + format(small['rows'], ','):>19}{'at ' + format(large['rows'], ','):>28}")
     print(head)
     print("-" * len(head))
     for name, big in large["pages"].items():
@@ -525,9 +468,7 @@ def print_report(results):
     )
     print("\nfirst request after a write (cache empty), ms:")
     for name in large["cold"]:
-        print(
-            f"  {name:20}{small['cold'][name] or 0:10.1f}{large['cold'][name] or 0:10.1f}"
-        )
+        print(f"  {name:20}{small['cold'][name] or 0:10.1f}{large['cold'][name] or 0:10.1f}")
     export, imported, browser = results["export"], results["import"], results["browser"]
     print(
         f"\nexport: {export['export_seconds']:.2f} s for {export['export_rows']:,} rows "
@@ -538,9 +479,7 @@ def print_report(results):
         f"import: {imported['rows']:,} rows at {imported['rows_per_s']:,.0f} rows/s"
         + (f" ({imported['error'][:100]})" if imported.get("error") else "")
     )
-    print(
-        f"dashboard in Chromium: cold {browser['cold']['bytes']:,} B, warm {browser['warm']['bytes']:,} B"
-    )
+    print(f"dashboard in Chromium: cold {browser['cold']['bytes']:,} B, warm {browser['warm']['bytes']:,} B")
     if results["server_errors_logged"]:
         print(
             f"server logged {len(results['server_errors_logged'])} error lines, e.g. "
@@ -549,11 +488,7 @@ def print_report(results):
     print("\ntargets:")
     for name, target in results["targets"].items():
         value = target["value"]
-        shown = (
-            f"{value:,.3f}"
-            if isinstance(value, float) and value < 100
-            else f"{value:,.0f}"
-        )
+        shown = f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
         print(
             f"  {'PASS' if target['pass'] else 'FAIL'}  {name:22}{shown:>14}  {target['test']:>12}"
             f"  ({target['what']})"

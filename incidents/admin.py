@@ -45,8 +45,15 @@ class CourthouseAdmin(SimpleHistoryAdmin):
 @admin.register(Incident)
 class IncidentAdmin(SimpleHistoryAdmin):
     list_display = [
-        "reference", "date", "courthouse", "state", "case_type", "outcome",
-        "people_count", "verification", "status",
+        "reference",
+        "date",
+        "courthouse",
+        "state",
+        "case_type",
+        "outcome",
+        "people_count",
+        "verification",
+        "status",
     ]
     list_filter = ["status", "verification", "outcome", "case_type", "person_role", "state", "is_demo"]
     search_fields = ["reference", "summary", "courthouse__name"]
@@ -54,7 +61,12 @@ class IncidentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["courthouse"]
     list_select_related = ["courthouse", "state"]
     readonly_fields = [
-        "status", "retraction_reason", "created_at", "updated_at", "created_by", "updated_by",
+        "status",
+        "retraction_reason",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
         "version",
     ]
     show_full_result_count = False

@@ -39,16 +39,12 @@ def export_csv(request):
     try:
         excel = _flag(request.GET, "excel")
     except BadParameter as bad:
-        return HttpResponse(
-            str(bad), status=400, content_type="text/plain; charset=utf-8"
-        )
+        return HttpResponse(str(bad), status=400, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
         export.csv_chunks(incidents, excel=excel),
         content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{export.export_filename(request.GET)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{export.export_filename(request.GET)}"'
     return response
 
 
@@ -62,14 +58,10 @@ def api_incidents(request):
         after = decode_cursor(request.GET.get("cursor"), keys[0])
     except BadParameter as bad:
         return _json_error(str(bad), {bad.name: [bad.message]})
-    page = list(
-        _after(incidents, keys[0], after).values_list(*export.LOOKUPS)[: limit + 1]
-    )
+    page = list(_after(incidents, keys[0], after).values_list(*export.LOOKUPS)[: limit + 1])
     rows, more = page[:limit], len(page) > limit
     body = {"results": [export.json_row(row) for row in rows]}
-    body["next"] = (
-        _next_url(request, encode_cursor(keys[0], rows[-1])) if more else None
-    )
+    body["next"] = _next_url(request, encode_cursor(keys[0], rows[-1])) if more else None
     if after is None and not more:
         body["count"] = len(rows)  # free here: the whole result is on this page
     return JsonResponse(body)
@@ -84,9 +76,7 @@ def api_stats(request):
             {"by": ["Unknown value."]},
         )
     if fmt not in ("json", "csv"):
-        return _json_error(
-            "format: choose json or csv.", {"format": ["Unknown value."]}
-        )
+        return _json_error("format: choose json or csv.", {"format": ["Unknown value."]})
     if not filterset.is_valid():
         return _json_error(error_message(filterset), filterset.errors)
     rows = stats.stats_for(filterset, incidents, by)
@@ -96,9 +86,7 @@ def api_stats(request):
 
 
 def data_dictionary(request):
-    return render(
-        request, "incidents/data_dictionary.html", dictionary.context(request)
-    )
+    return render(request, "incidents/data_dictionary.html", dictionary.context(request))
 
 
 # --- helpers -----------------------------------------------------------------
@@ -139,9 +127,7 @@ def encode_cursor(sort_key, row):
     field = sort_key.lstrip("-")
     value = row[export.LOOKUPS.index(field)]
     value = value if isinstance(value, int) else value.isoformat()
-    raw = json.dumps(
-        [sort_key, value, row[export.LOOKUPS.index("id")]], separators=(",", ":")
-    )
+    raw = json.dumps([sort_key, value, row[export.LOOKUPS.index("id")]], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -150,17 +136,13 @@ def decode_cursor(token, sort_key):
     if not token:
         return None
     try:
-        key, value, pk = json.loads(
-            base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        )
+        key, value, pk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         parse = CURSOR_TYPES[sort_key.lstrip("-")]
         value = parse(value) if parse is not int or type(value) is int else None
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
         raise BadParameter("cursor", "is not a cursor this API gave.") from None
     if key != sort_key:
-        raise BadParameter(
-            "cursor", "was made for another ordering; start again without it."
-        )
+        raise BadParameter("cursor", "was made for another ordering; start again without it.")
     if value is None or type(pk) is not int:
         raise BadParameter("cursor", "is not a cursor this API gave.")
     if isinstance(value, datetime.datetime) and timezone.is_naive(value):
@@ -174,9 +156,7 @@ def _after(incidents, sort_key, after):
     value, pk = after
     field = sort_key.lstrip("-")
     op = "lt" if sort_key.startswith("-") else "gt"
-    return incidents.filter(
-        Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
-    )
+    return incidents.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
 
 
 def _next_url(request, cursor):
@@ -195,10 +175,6 @@ def _stats_csv(rows, by):
         ]
         for row in rows
     ]
-    response = HttpResponse(
-        export.csv_bytes(cells), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="incidents-by-{by}-{timezone.now():%Y%m%d}.csv"'
-    )
+    response = HttpResponse(export.csv_bytes(cells), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="incidents-by-{by}-{timezone.now():%Y%m%d}.csv"'
     return response

@@ -26,12 +26,8 @@ KIND_LABELS = {
 
 # What the model's fields do not say about a column.
 NOTES = {
-    "id": _(
-        "Our number for the incident; its page is /incidents/<id>/. Stable, never reused."
-    ),
-    "reference": _(
-        "Unique. Import uses it to update a row instead of adding it twice."
-    ),
+    "id": _("Our number for the incident; its page is /incidents/<id>/. Stable, never reused."),
+    "reference": _("Unique. Import uses it to update a row instead of adding it twice."),
     "date": _("The day the incident happened; see date_precision."),
     "courthouse": _(
         "With courthouse_city and state, identifies the courthouse. Immigration courts are courthouses too."
@@ -49,12 +45,8 @@ NOTES = {
 
 OUTCOME_MEANINGS = {
     choices.Outcome.ARRESTED: _("Agents took at least one person into custody."),
-    choices.Outcome.ATTEMPTED: _(
-        "Agents tried to arrest someone and did not complete the arrest."
-    ),
-    choices.Outcome.OBSERVED: _(
-        "Agents were seen at the courthouse; no arrest was attempted."
-    ),
+    choices.Outcome.ATTEMPTED: _("Agents tried to arrest someone and did not complete the arrest."),
+    choices.Outcome.OBSERVED: _("Agents were seen at the courthouse; no arrest was attempted."),
     choices.Outcome.UNKNOWN: _("The source does not say how the action ended."),
 }
 
@@ -83,9 +75,7 @@ def columns():
     """One entry per export column, in the file's order."""
     return [
         _column(name, field, kind)
-        for (name, field), kind in zip(
-            export.column_fields().items(), export.column_kinds()
-        )
+        for (name, field), kind in zip(export.column_fields().items(), export.column_kinds())
     ]
 
 
@@ -108,20 +98,13 @@ def _column(name, field, kind):
         "name": name,
         "title": capfirst(title),
         "kind": KIND_LABELS[kind],
-        "help": " ".join(
-            str(text) for text in (field.help_text, NOTES.get(name, "")) if text
-        ),
-        "values": [
-            {"value": value, "label": label} for value, label in field.choices or []
-        ],
+        "help": " ".join(str(text) for text in (field.help_text, NOTES.get(name, "")) if text),
+        "values": [{"value": value, "label": label} for value, label in field.choices or []],
     }
 
 
 def meanings(klass, texts):
-    return [
-        {"value": value, "label": label, "meaning": texts[value]}
-        for value, label in klass.choices
-    ]
+    return [{"value": value, "label": label, "meaning": texts[value]} for value, label in klass.choices]
 
 
 def context(request):
@@ -131,14 +114,8 @@ def context(request):
         "outcomes": meanings(choices.Outcome, OUTCOME_MEANINGS),
         "verifications": meanings(choices.Verification, VERIFICATION_MEANINGS),
         "precisions": meanings(choices.DatePrecision, DATE_PRECISION_MEANINGS),
-        "sources": [
-            {"value": value, "label": label}
-            for value, label in choices.SourceType.choices
-        ],
-        "filters": [
-            {"name": name, "label": f.label}
-            for name, f in IncidentFilterSet().filters.items()
-        ],
+        "sources": [{"value": value, "label": label} for value, label in choices.SourceType.choices],
+        "filters": [{"name": name, "label": f.label} for name, f in IncidentFilterSet().filters.items()],
         "dimensions": list(stats.DIMENSIONS),
         "formula_starts": [repr(c)[1:-1] for c in export.FORMULA_STARTS],
         "export_url": export_url,

@@ -158,10 +158,7 @@ JSON_FORMATTERS = {**CSV_FORMATTERS, "text": _json_text, "url": _json_text}
 
 def json_row(values):
     """One values_list(*LOOKUPS) row as the API's dict: CSV keys, JSON types, no escaping."""
-    return {
-        name: JSON_FORMATTERS[kind](value)
-        for name, kind, value in zip(COLUMNS, column_kinds(), values)
-    }
+    return {name: JSON_FORMATTERS[kind](value) for name, kind, value in zip(COLUMNS, column_kinds(), values)}
 
 
 class _Lines:
@@ -229,9 +226,7 @@ class SqlFormulaEscape(Func):
 
 
 class SqlUtcTimestamp(Func):
-    template = (
-        "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    )
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     output_field = TextField()
 
 
@@ -241,17 +236,13 @@ def _sql_column(lookup, kind):
     if kind == "timestamp":
         return SqlUtcTimestamp(F(lookup))
     if kind == "date":
-        return Func(
-            F(lookup), Value("YYYY-MM-DD"), function="to_char", output_field=TextField()
-        )
+        return Func(F(lookup), Value("YYYY-MM-DD"), function="to_char", output_field=TextField())
     return lookup
 
 
 def copy_select(queryset):
     """The SELECT that COPY runs: the queryset's own SQL, parameters bound by the driver."""
-    columns = [
-        _sql_column(lookup, kind) for lookup, kind in zip(LOOKUPS, column_kinds())
-    ]
+    columns = [_sql_column(lookup, kind) for lookup, kind in zip(LOOKUPS, column_kinds())]
     sql, params = queryset.values_list(*columns).query.sql_with_params()
     return connections[queryset.db].ops.compose_sql(sql, params)
 
@@ -333,9 +324,7 @@ def copy_rows(queryset):
     raw = connection.connection
     cursor = raw.cursor()
     stream = _CopyStream()
-    thread = threading.Thread(
-        target=stream.run, args=(cursor, sql), name="csv-export-copy", daemon=True
-    )
+    thread = threading.Thread(target=stream.run, args=(cursor, sql), name="csv-export-copy", daemon=True)
     thread.start()
     finished = False
     try:

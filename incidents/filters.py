@@ -109,13 +109,17 @@ class ChoicesFilter(filters.MultipleChoiceFilter):
 
 def choice_filter(klass, field_name):
     # distinct=False: no join here multiplies rows, and DISTINCT would sort them all.
-    return ChoicesFilter(field_name=field_name, choices=klass.choices, distinct=False,
-                         widget=MultiValueWidget)
+    return ChoicesFilter(
+        field_name=field_name, choices=klass.choices, distinct=False, widget=MultiValueWidget
+    )
 
 
 class IncidentFilterSet(filters.FilterSet):
     date_after = StrictDateFilter(
-        field_name="date", method="filter_date_after", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+        field_name="date",
+        method="filter_date_after",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_before = StrictDateFilter(
         field_name="date", lookup_expr="lte", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
@@ -127,7 +131,9 @@ class IncidentFilterSet(filters.FilterSet):
         field_name="county_id", label=_("County (FIPS)"), pattern=r"\d{5}", lookup=known_counties
     )
     courthouse = MultipleValueFilter(
-        field_name="courthouse__slug", label=_("Courthouse"), pattern=r"[-a-zA-Z0-9_]{1,220}",
+        field_name="courthouse__slug",
+        label=_("Courthouse"),
+        pattern=r"[-a-zA-Z0-9_]{1,220}",
         lookup=known_courthouses,
     )
     case_type = choice_filter(choices.CaseType, "case_type")
@@ -138,8 +144,9 @@ class IncidentFilterSet(filters.FilterSet):
     warrant = choice_filter(choices.Warrant, "warrant")
     verification = choice_filter(choices.Verification, "verification")
     q = filters.CharFilter(method="filter_text", label=_("Search"), max_length=MAX_Q)
-    updated_after = StrictDateFilter(field_name="updated_at", method="filter_updated_after",
-                                       label=_("Updated since"))
+    updated_after = StrictDateFilter(
+        field_name="updated_at", method="filter_updated_after", label=_("Updated since")
+    )
     ordering = filters.OrderingFilter(
         fields=(("date", "date"), ("updated_at", "updated_at"), ("people_count", "people_count")),
         field_labels={"date": _("Date"), "updated_at": _("Last update"), "people_count": _("People")},
@@ -164,7 +171,7 @@ class IncidentFilterSet(filters.FilterSet):
         return qs.filter(Q(summary__icontains=value) | Q(courthouse__name__icontains=value))
 
     def filter_updated_after(self, qs, name, value):
-        start = datetime.datetime.combine(value, datetime.time.min, tzinfo=datetime.timezone.utc)
+        start = datetime.datetime.combine(value, datetime.time.min, tzinfo=datetime.UTC)
         return qs.filter(updated_at__gte=start)
 
     def sort_keys(self):

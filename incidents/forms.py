@@ -8,8 +8,14 @@ from .imports import check_size
 from .models import STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
 
 RADIO_FIELDS = (
-    "date_precision", "outcome", "agency", "warrant",
-    "plain_clothes", "agents_identified", "force_used", "court_staff_assisted",
+    "date_precision",
+    "outcome",
+    "agency",
+    "warrant",
+    "plain_clothes",
+    "agents_identified",
+    "force_used",
+    "court_staff_assisted",
 )
 
 
@@ -32,19 +38,38 @@ class IncidentForm(forms.ModelForm):
     courthouse = CourthouseChoiceField(
         label=_("Courthouse"),
         help_text=_("Type part of the name or city and pick from the list."),
-        widget=forms.TextInput(attrs={
-            "autocomplete": "off", "spellcheck": "false", "class": "courthouse-search",
-            "autofocus": True,
-        }),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "class": "courthouse-search",
+                "autofocus": True,
+            }
+        ),
     )
 
     class Meta:
         model = Incident
         fields = [
-            "courthouse", "date", "date_precision", "outcome", "people_count", "case_type",
-            "person_role", "location", "agency", "warrant", "plain_clothes", "agents_identified",
-            "force_used", "court_staff_assisted", "source_type", "source_url", "summary",
-            "reference", *STAFF_ONLY_FIELDS,
+            "courthouse",
+            "date",
+            "date_precision",
+            "outcome",
+            "people_count",
+            "case_type",
+            "person_role",
+            "location",
+            "agency",
+            "warrant",
+            "plain_clothes",
+            "agents_identified",
+            "force_used",
+            "court_staff_assisted",
+            "source_type",
+            "source_url",
+            "summary",
+            "reference",
+            *STAFF_ONLY_FIELDS,
         ]
         widgets = {
             "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -104,11 +129,15 @@ class IncidentEditForm(IncidentForm):
 
 class CourthouseForm(forms.ModelForm):
     state = forms.ModelChoiceField(
-        queryset=State.objects.all(), label=_("State"), empty_label=_("Choose a state"),
+        queryset=State.objects.all(),
+        label=_("State"),
+        empty_label=_("Choose a state"),
         widget=forms.Select(attrs={"class": "state-select"}),
     )
     county = forms.ModelChoiceField(
-        queryset=County.objects.none(), label=_("County"), empty_label=_("Choose a county"),
+        queryset=County.objects.none(),
+        label=_("County"),
+        empty_label=_("Choose a county"),
         widget=forms.Select(attrs={"class": "county-select"}),
     )
 
@@ -145,7 +174,8 @@ class VerificationForm(forms.Form):
 
 class RetractForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason for the retraction"), max_length=2000,
+        label=_("Reason for the retraction"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept with the incident and in its history."),
     )
@@ -170,4 +200,3 @@ class ImportForm(forms.Form):
         if too_big:
             raise forms.ValidationError(too_big[0].upper() + too_big[1:] + ".")
         return upload
-

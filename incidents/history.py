@@ -30,8 +30,10 @@ def field_changes(records, fields):
         changes = [
             (_label(name), _display(name, previous, names), _display(name, record, names))
             for name in fields
-            if previous is None and _value(record, name) not in ("", None)
-            or previous is not None and _value(record, name) != _value(previous, name)
+            if previous is None
+            and _value(record, name) not in ("", None)
+            or previous is not None
+            and _value(record, name) != _value(previous, name)
         ]
         if changes:
             result.append((record, changes))

@@ -168,7 +168,7 @@ def _decode(data, report):
         report.error(
             line,
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X}); "
-            "save it as UTF-8 (\"CSV UTF-8\" in Excel) and try again",
+            'save it as UTF-8 ("CSV UTF-8" in Excel) and try again',
         )
         return None
 
@@ -434,7 +434,8 @@ def _courthouse_for(line, key, fips, reference, new_courthouses, report):
             if county == fips:
                 return pk
         report.error(
-            line, f"{key[0]} ({key[1]}, {key[2]}) is in county {matches[0][1]}, not {fips}",
+            line,
+            f"{key[0]} ({key[1]}, {key[2]}) is in county {matches[0][1]}, not {fips}",
             column="county_fips",
         )
         return False
@@ -580,8 +581,16 @@ def _update_incidents(rows, user, now, history):
 
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # Per-row columns shared by the incident and its history row, in COPY order.
-ROW_COLUMNS = ("id", "reference", "date", "courthouse_id", *CHOICE_COLUMNS, "people_count",
-               "source_url", "summary")
+ROW_COLUMNS = (
+    "id",
+    "reference",
+    "date",
+    "courthouse_id",
+    *CHOICE_COLUMNS,
+    "people_count",
+    "source_url",
+    "summary",
+)
 
 
 def _copy_create(rows, user, now):
@@ -589,22 +598,34 @@ def _copy_create(rows, user, now):
     user_id = user.pk if user else None
     fixed = {"created_at": now, "updated_at": now, "created_by_id": user_id, "updated_by_id": user_id}
     incident_columns, incident_fixed = _fixed_columns(Incident, fixed)
-    history_columns, history_fixed = _fixed_columns(history_model, {
-        **fixed, "history_date": now, "history_change_reason": CHANGE_REASON,
-        "history_type": "+", "history_user_id": user_id,
-    })
+    history_columns, history_fixed = _fixed_columns(
+        history_model,
+        {
+            **fixed,
+            "history_date": now,
+            "history_change_reason": CHANGE_REASON,
+            "history_type": "+",
+            "history_user_id": user_id,
+        },
+    )
     # Incident first: a concurrent save locks the tables in this order too.
     ids = _next_ids(Incident, len(rows))
     history_ids = _next_ids(history_model, len(rows))
     incident_lines, history_lines = [], []
     for fields, pk, history_id in zip(rows, ids, history_ids):
         fields["reference"] = fields["reference"] or assigned_reference(pk)
-        common = "\t".join((
-            str(pk), fields["reference"].translate(COPY_ESCAPES), fields["date"].isoformat(),
-            str(fields["courthouse_id"]), *[fields[name] for name in CHOICE_COLUMNS],
-            str(fields["people_count"]), fields["source_url"].translate(COPY_ESCAPES),
-            fields["summary"].translate(COPY_ESCAPES),
-        ))
+        common = "\t".join(
+            (
+                str(pk),
+                fields["reference"].translate(COPY_ESCAPES),
+                fields["date"].isoformat(),
+                str(fields["courthouse_id"]),
+                *[fields[name] for name in CHOICE_COLUMNS],
+                str(fields["people_count"]),
+                fields["source_url"].translate(COPY_ESCAPES),
+                fields["summary"].translate(COPY_ESCAPES),
+            )
+        )
         incident_lines.append(f"{common}\t{fields['county_id']}\t{fields['state_id']}\t{incident_fixed}")
         history_lines.append(f"{common}\t{history_id}\t{history_fixed}")
     _copy(Incident, [*ROW_COLUMNS, "county_id", "state_id", *incident_columns], incident_lines)

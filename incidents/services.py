@@ -82,7 +82,9 @@ def _save_version(incident, expected_version, user):
         version=expected_version + 1
     )
     if not claimed:
-        raise EditConflict(Incident.objects.select_related("courthouse__county", "updated_by").get(pk=incident.pk))
+        raise EditConflict(
+            Incident.objects.select_related("courthouse__county", "updated_by").get(pk=incident.pk)
+        )
     incident.version = expected_version + 1
     incident.updated_by = user
     incident.updated_at = timezone.now()

@@ -144,9 +144,7 @@ def _conflict(request, form, saved):
     for name in form.Meta.fields:
         mine, theirs = form.cleaned_data.get(name), getattr(saved, name)
         rows.append((form[name].label, _shown(name, mine), _shown(name, theirs), mine != theirs))
-    keep_mine = IncidentEditForm(
-        data={**request.POST.dict(), "version": saved.version}, instance=saved
-    )
+    keep_mine = IncidentEditForm(data={**request.POST.dict(), "version": saved.version}, instance=saved)
     context = {"incident": saved, "rows": rows, "keep_mine": keep_mine}
     return render(request, "incidents/staff/conflict.html", context, status=409)
 
@@ -177,8 +175,12 @@ def staff_incident_list(request):
         incidents = incidents.filter(reference__istartswith=reference)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     context = {
-        "page": page, "status": status, "verification": verification, "reference": reference,
-        "statuses": choices.Status.choices, "verifications": choices.Verification.choices,
+        "page": page,
+        "status": status,
+        "verification": verification,
+        "reference": reference,
+        "statuses": choices.Status.choices,
+        "verifications": choices.Verification.choices,
     }
     return render(request, "incidents/staff/incident_list.html", context)
 
@@ -203,10 +205,13 @@ def incident_verify(request, pk):
         return redirect("incident_review", pk=pk)
     incident = _retrying(
         services.set_verification,
-        pk=pk, verification=form.cleaned_data["verification"], user=request.user,
+        pk=pk,
+        verification=form.cleaned_data["verification"],
+        user=request.user,
     )
     messages.success(
-        request, _("%(ref)s is now %(state)s.")
+        request,
+        _("%(ref)s is now %(state)s.")
         % {"ref": incident.reference, "state": incident.get_verification_display().lower()},
     )
     return redirect("incident_review", pk=pk)
@@ -323,8 +328,7 @@ def incident_import(request):
     """Upload, then a preview of everything the file would do; nothing is written yet."""
     form = ImportForm(_posted(request), request.FILES or None)
     if not (form.is_bound and form.is_valid()):
-        context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES,
-                   "max_rows": settings.IMPORT_MAX_ROWS}
+        context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES, "max_rows": settings.IMPORT_MAX_ROWS}
         return render(request, "incidents/staff/import_upload.html", context)
     upload = form.cleaned_data["file"]
     data = upload.read()
@@ -365,7 +369,9 @@ def _import_page(request, template, report, status=200, **extra):
 def _upload_dir():
     # The previewed file waits here, named by a random token that only a signed
     # value from our own confirmation form can name.
-    folder = Path(getattr(settings, "IMPORT_UPLOAD_DIR", "") or Path(tempfile.gettempdir()) / "tracker-imports")
+    folder = Path(
+        getattr(settings, "IMPORT_UPLOAD_DIR", "") or Path(tempfile.gettempdir()) / "tracker-imports"
+    )
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 

@@ -121,15 +121,11 @@ def courthouse_list(request):
 
 @public_page
 def courthouse_detail(request, slug):
-    courthouse = get_object_or_404(
-        Courthouse.objects.select_related("county__state"), slug=slug
-    )
+    courthouse = get_object_or_404(Courthouse.objects.select_related("county__state"), slug=slug)
     here = Incident.objects.public().filter(courthouse=courthouse)
     context = _place_page(request, here, ("courthouse", courthouse.slug))
     context["courthouse"] = courthouse
-    return _render(
-        request, "incidents/courthouse_detail.html", context, context["filter"]
-    )
+    return _render(request, "incidents/courthouse_detail.html", context, context["filter"])
 
 
 @public_page
@@ -156,8 +152,7 @@ def courthouse_autocomplete(request):
     return JsonResponse(
         {
             "results": [
-                {"value": slug, "label": f"{name} ({city}, {state})"}
-                for slug, name, city, state in found
+                {"value": slug, "label": f"{name} ({city}, {state})"} for slug, name, city, state in found
             ]
         }
     )
@@ -172,16 +167,9 @@ def county_autocomplete(request):
     states = [s.strip().upper() for s in request.GET.getlist("state") if s.strip()][:60]
     if states:
         found = found.filter(state_id__in=states)
-    found = found.order_by("name", "state_id").values_list("fips", "name", "state_id")[
-        :AUTOCOMPLETE_MAX
-    ]
+    found = found.order_by("name", "state_id").values_list("fips", "name", "state_id")[:AUTOCOMPLETE_MAX]
     return JsonResponse(
-        {
-            "results": [
-                {"value": fips, "label": f"{name}, {state}"}
-                for fips, name, state in found
-            ]
-        }
+        {"results": [{"value": fips, "label": f"{name}, {state}"} for fips, name, state in found]}
     )
 
 
@@ -229,9 +217,7 @@ def _filter_page(request, filterset, scope=None):
     labels = _value_labels(params, states)
     hidden = (scope[0],) if scope else ()
     # A courthouse or county page's download links answer for that place only.
-    stats_query = _query(
-        params, without=PAGE_PARAMS + ("ordering",), **dict([scope] if scope else [])
-    )
+    stats_query = _query(params, without=PAGE_PARAMS + ("ordering",), **dict([scope] if scope else []))
     return {
         **_url_prefixes(),
         "filter": filterset,
@@ -251,9 +237,7 @@ def _place_page(request, here, scope):
     context = _filter_page(request, filterset, scope)
     context.update(_page_of(request, filterset, incidents, context["params"]))
     # The export link answers for this place only, like the page.
-    context["export_query"] = _query(
-        context["params"], without=PAGE_PARAMS, **dict([scope])
-    )
+    context["export_query"] = _query(context["params"], without=PAGE_PARAMS, **dict([scope]))
     if filterset.is_valid():
         context["charts_html"] = _cached_charts(
             "trend",
@@ -315,9 +299,7 @@ def _url_prefixes():
     return {
         "incident_prefix": reverse("incident_list"),
         "courthouse_prefix": reverse("courthouse_list"),
-        "county_prefix": reverse("county_detail", args=["00000"]).removesuffix(
-            "00000/"
-        ),
+        "county_prefix": reverse("county_detail", args=["00000"]).removesuffix("00000/"),
     }
 
 
@@ -336,10 +318,7 @@ def _errors(filterset):
 
 def _value_labels(params, states):
     """{param: {value: label}} for every value a chip or a checked box shows."""
-    labels = {
-        name: {k: str(v) for k, v in CHOICE_FIELDS[name].choices}
-        for name in CHOICE_PARAMS
-    }
+    labels = {name: {k: str(v) for k, v in CHOICE_FIELDS[name].choices} for name in CHOICE_PARAMS}
     labels["state"] = dict(states)
     counties, courthouses = (
         _well_formed(params, "county"),
@@ -348,9 +327,9 @@ def _value_labels(params, states):
     labels["county"] = (
         {
             fips: f"{name}, {state}"
-            for fips, name, state in County.objects.filter(
-                fips__in=counties
-            ).values_list("fips", "name", "state_id")
+            for fips, name, state in County.objects.filter(fips__in=counties).values_list(
+                "fips", "name", "state_id"
+            )
         }
         if counties
         else {}
@@ -358,9 +337,9 @@ def _value_labels(params, states):
     labels["courthouse"] = (
         {
             slug: f"{name} ({city})"
-            for slug, name, city in Courthouse.objects.filter(
-                slug__in=courthouses
-            ).values_list("slug", "name", "city")
+            for slug, name, city in Courthouse.objects.filter(slug__in=courthouses).values_list(
+                "slug", "name", "city"
+            )
         }
         if courthouses
         else {}
@@ -393,16 +372,10 @@ def _controls(filterset, params, states, labels, hidden):
         if name not in hidden
     ]
     return {
-        "text": {
-            name: field(name, value=params.get(name, "")[: MAX_Q + 20])
-            for name in TEXT_PARAMS
-        },
+        "text": {name: field(name, value=params.get(name, "")[: MAX_Q + 20]) for name in TEXT_PARAMS},
         "places": places,
         "states": states,
-        "choices": [
-            _choice_group(field(name), params.getlist(name), labels[name])
-            for name in CHOICE_PARAMS
-        ],
+        "choices": [_choice_group(field(name), params.getlist(name), labels[name]) for name in CHOICE_PARAMS],
         "ordering": field(
             "ordering",
             value=params.get("ordering", "").removeprefix("-date"),
@@ -412,9 +385,7 @@ def _controls(filterset, params, states, labels, hidden):
 
 
 def _choice_group(group, chosen, labels):
-    group["options"] = [
-        (value, label, value in chosen) for value, label in labels.items()
-    ]
+    group["options"] = [(value, label, value in chosen) for value, label in labels.items()]
     group["open"] = bool(chosen or group["errors"])  # a group in use starts unfolded
     return group
 
@@ -432,8 +403,7 @@ def _chips(filterset, params, labels):
                 {
                     "field": fields[name].label,
                     "value": label if len(label) <= 60 else label[:59] + "…",
-                    "remove": _query(params, without=PAGE_PARAMS, remove=(name, value))
-                    or "?",
+                    "remove": _query(params, without=PAGE_PARAMS, remove=(name, value)) or "?",
                 }
             )
     return chips
@@ -471,12 +441,7 @@ def decode_cursor(token, keys):
     if not isinstance(parts, list) or len(parts) != 4:
         raise BadCursor(token)
     direction, key, value, pk = parts
-    if (
-        direction not in ("next", "prev")
-        or key != keys[0]
-        or type(pk) is not int
-        or not 0 < pk < 2**63
-    ):
+    if direction not in ("next", "prev") or key != keys[0] or type(pk) is not int or not 0 < pk < 2**63:
         raise BadCursor(token)
     return direction, _cursor_value(_sort_field(keys)[0], value), pk
 
@@ -539,9 +504,9 @@ def _page_of(request, filterset, incidents, params):
             rows, has_prev, has_next = found[:PAGE_SIZE], True, len(found) > PAGE_SIZE
         else:
             found = list(
-                incidents.filter(_beyond(keys, value, pk, backwards=True)).order_by(
-                    *_reversed_keys(keys)
-                )[: PAGE_SIZE + 1]
+                incidents.filter(_beyond(keys, value, pk, backwards=True)).order_by(*_reversed_keys(keys))[
+                    : PAGE_SIZE + 1
+                ]
             )
             if len(found) > PAGE_SIZE:
                 rows, has_prev, has_next = found[:PAGE_SIZE][::-1], True, True
@@ -552,16 +517,12 @@ def _page_of(request, filterset, incidents, params):
         rows, has_next = found[:PAGE_SIZE], len(found) > PAGE_SIZE
         if not has_next:
             return _page_context(params, keys, rows, False, False, (len(rows), False))
-    return _page_context(
-        params, keys, rows, has_prev, has_next, _capped_count(incidents)
-    )
+    return _page_context(params, keys, rows, has_prev, has_next, _capped_count(incidents))
 
 
 def _labelled(incidents):
     """Choice labels for table rows, looked up once per page rather than per cell."""
-    labels = {
-        name: {k: str(v) for k, v in CHOICE_FIELDS[name].choices} for name in ROW_LABELS
-    }
+    labels = {name: {k: str(v) for k, v in CHOICE_FIELDS[name].choices} for name in ROW_LABELS}
     for incident in incidents:
         for name, choices_ in labels.items():
             value = getattr(incident, name)
@@ -583,14 +544,10 @@ def _page_context(params, keys, rows, has_prev, has_next, count, cursor_error=No
         "count_more": count[1],
         "cursor_error": cursor_error,
         "first_page": first_page,
-        "prev_page": _query(
-            params, without=PAGE_PARAMS, cursor=encode_cursor("prev", keys, rows[0])
-        )
+        "prev_page": _query(params, without=PAGE_PARAMS, cursor=encode_cursor("prev", keys, rows[0]))
         if has_prev and rows
         else None,
-        "next_page": _query(
-            params, without=PAGE_PARAMS, cursor=encode_cursor("next", keys, rows[-1])
-        )
+        "next_page": _query(params, without=PAGE_PARAMS, cursor=encode_cursor("next", keys, rows[-1]))
         if has_next and rows
         else None,
         "sort_links": _sort_links(params, keys[0]),
@@ -621,8 +578,7 @@ def _public_fields(incident):
     """(name, label, display value) for every public field, in PUBLIC_FIELDS order."""
     meta = incident._meta
     return [
-        (name, meta.get_field(name).verbose_name, _display_value(incident, name))
-        for name in PUBLIC_FIELDS
+        (name, meta.get_field(name).verbose_name, _display_value(incident, name)) for name in PUBLIC_FIELDS
     ]
 
 
@@ -637,9 +593,7 @@ def _display_value(incident, name):
 
 def _date_text(day, precision):
     if precision == choices.DatePrecision.MONTH:
-        return _("%(month)s (only the month is known)") % {
-            "month": day.strftime("%B %Y")
-        }
+        return _("%(month)s (only the month is known)") % {"month": day.strftime("%B %Y")}
     return day.isoformat()
 
 
@@ -651,9 +605,7 @@ def public_changes(incident):
     is ever read here.
     """
     columns = [f"{name}_id" if name == "courthouse" else name for name in PUBLIC_FIELDS]
-    records = incident.history.order_by("history_date", "history_id").values(
-        "history_date", *columns
-    )
+    records = incident.history.order_by("history_date", "history_id").values("history_date", *columns)
     entries, previous = [], None
     for record in records:
         changed = [
@@ -675,11 +627,7 @@ def public_changes(incident):
 
 def _with_display_values(entries):
     courthouse_ids = {
-        v
-        for e in entries
-        for name, *values in e["changes"]
-        if name == "courthouse"
-        for v in values
+        v for e in entries for name, *values in e["changes"] if name == "courthouse" for v in values
     }
     names = (
         dict(Courthouse.objects.filter(pk__in=courthouse_ids).values_list("pk", "name"))
@@ -718,9 +666,9 @@ def _courthouse_rows(stats_rows):
     """Stats rows (slug, name, counts) joined to each courthouse's city and county, in one query."""
     details = {
         row["slug"]: row
-        for row in Courthouse.objects.filter(
-            slug__in=[r["key"] for r in stats_rows]
-        ).values("slug", "city", "county_id", "county__name", "county__state_id")
+        for row in Courthouse.objects.filter(slug__in=[r["key"] for r in stats_rows]).values(
+            "slug", "city", "county_id", "county__name", "county__state_id"
+        )
     }
     return [{**row, **details.get(row["key"], {})} for row in stats_rows]
 

@@ -78,18 +78,12 @@ def test_it_never_shows_retracted_rows_or_staff_only_values(client):
 def test_its_cursor_is_stable_when_rows_arrive_between_pages(client):
     bulk_incidents(5, date=datetime.date(2019, 5, 14))
     first = get_json(client, "/api/incidents/?limit=3")
-    IncidentFactory(
-        date=datetime.date(2019, 6, 1)
-    )  # sorts first: must not shift page 2
-    IncidentFactory(
-        date=datetime.date(2019, 5, 14)
-    )  # same date, higher id: also before the cursor
+    IncidentFactory(date=datetime.date(2019, 6, 1))  # sorts first: must not shift page 2
+    IncidentFactory(date=datetime.date(2019, 5, 14))  # same date, higher id: also before the cursor
     second = get_json(client, first["next"])
     ids = [row["id"] for row in first["results"] + second["results"]]
     assert ids == sorted(
-        Incident.objects.filter(reference__startswith="BULK-").values_list(
-            "id", flat=True
-        ),
+        Incident.objects.filter(reference__startswith="BULK-").values_list("id", flat=True),
         reverse=True,
     )
     assert second["next"] is None
@@ -100,9 +94,7 @@ def test_next_keeps_the_filters_and_pages_with_a_cursor(client):
     body = get_json(client, "/api/incidents/?state=NY&limit=2&ordering=people_count")
     assert body["next"].startswith("http://testserver/api/incidents/?")
     assert (
-        "state=NY" in body["next"]
-        and "ordering=people_count" in body["next"]
-        and "cursor=" in body["next"]
+        "state=NY" in body["next"] and "ordering=people_count" in body["next"] and "cursor=" in body["next"]
     )
     assert "offset" not in body["next"] and "page" not in body["next"]
 
@@ -129,9 +121,7 @@ def test_a_bad_limit_gets_a_400_naming_it(client, limit):
     assert list(body["parameters"]) == ["limit"]
 
 
-@pytest.mark.parametrize(
-    "cursor", ["abc", "!!!", "W10", "WyJkYXRlIiwxLDFd", "eyJhIjoxfQ"]
-)
+@pytest.mark.parametrize("cursor", ["abc", "!!!", "W10", "WyJkYXRlIiwxLDFd", "eyJhIjoxfQ"])
 def test_a_bad_cursor_gets_a_400_naming_it(client, cursor):
     body = get_json(client, f"/api/incidents/?cursor={cursor}", status=400)
     assert body["error"].startswith("cursor:")
@@ -140,9 +130,7 @@ def test_a_bad_cursor_gets_a_400_naming_it(client, cursor):
 
 def test_a_cursor_from_another_ordering_gets_a_400(client):
     bulk_incidents(3)
-    following = get_json(client, "/api/incidents/?limit=1&ordering=people_count")[
-        "next"
-    ]
+    following = get_json(client, "/api/incidents/?limit=1&ordering=people_count")["next"]
     cursor = following.split("cursor=")[1]
     body = get_json(client, f"/api/incidents/?cursor={cursor}", status=400)
     assert list(body["parameters"]) == ["cursor"]
@@ -199,11 +187,7 @@ KEYS = {
 def test_stats_equal_independently_computed_counts(client, by):
     varied_incidents()
     rows = get_json(client, f"/api/stats/?by={by}")
-    got = {
-        row["key"]: (row["incidents"], row["people"])
-        for row in rows
-        if row["incidents"]
-    }
+    got = {row["key"]: (row["incidents"], row["people"]) for row in rows if row["incidents"]}
     assert got == expected_counts(KEYS[by])
     assert all(set(row) == {"key", "label", "incidents", "people"} for row in rows)
 
@@ -212,18 +196,12 @@ def test_stats_apply_the_filters(client):
     varied_incidents()
     rows = get_json(client, "/api/stats/?by=outcome&state=TX&date_after=2019-01-01")
     got = {row["key"]: (row["incidents"], row["people"]) for row in rows}
-    tx = Incident.objects.public().filter(
-        state_id="TX", date__gte=datetime.date(2019, 1, 1)
-    )
+    tx = Incident.objects.public().filter(state_id="TX", date__gte=datetime.date(2019, 1, 1))
     assert got == expected_counts(KEYS["outcome"], tx)
 
 
 def test_stats_label_groups_for_people(client):
-    IncidentFactory(
-        courthouse=CourthouseFactory(
-            name="Brooklyn Criminal Court", slug="brooklyn-criminal"
-        )
-    )
+    IncidentFactory(courthouse=CourthouseFactory(name="Brooklyn Criminal Court", slug="brooklyn-criminal"))
     assert get_json(client, "/api/stats/?by=courthouse")[0] == {
         "key": "brooklyn-criminal",
         "label": "Brooklyn Criminal Court",
@@ -232,9 +210,7 @@ def test_stats_label_groups_for_people(client):
     }
     assert get_json(client, "/api/stats/?by=state")[0]["label"] == "New York"
     assert get_json(client, "/api/stats/?by=county")[0]["key"] == "36047"
-    assert get_json(client, "/api/stats/?by=outcome")[0]["label"] == str(
-        choices.Outcome.ARRESTED.label
-    )
+    assert get_json(client, "/api/stats/?by=outcome")[0]["label"] == str(choices.Outcome.ARRESTED.label)
     assert get_json(client, "/api/stats/?by=month")[0] == {
         "key": "2019-05",
         "label": "May 2019",
@@ -246,9 +222,7 @@ def test_stats_label_groups_for_people(client):
 def test_stats_come_from_the_charts_aggregation(client, monkeypatch):
     calls = []
     original = stats.stats_for
-    monkeypatch.setattr(
-        stats, "stats_for", lambda *args: calls.append(args[2]) or original(*args)
-    )
+    monkeypatch.setattr(stats, "stats_for", lambda *args: calls.append(args[2]) or original(*args))
     IncidentFactory()
     get_json(client, "/api/stats/?by=case_type")
     assert calls == ["case_type"]

@@ -21,7 +21,9 @@ def test_a_backup_restores_with_every_row(tmp_path):
     IncidentFactory.create_batch(5)
     result = subprocess.run(
         ["bash", "ops/backup_check.sh", database_url(), str(tmp_path / "backup.dump")],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "incidents_incident=5" in result.stdout

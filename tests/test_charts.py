@@ -48,15 +48,9 @@ def data():
     rows = [
         IncidentFactory(courthouse=brooklyn, date=D(2019, 1, 3), people_count=2),
         IncidentFactory(courthouse=brooklyn, date=D(2019, 1, 20), case_type="family"),
-        IncidentFactory(
-            courthouse=brooklyn, date=D(2019, 3, 1), attempted=True, warrant="judicial"
-        ),
-        IncidentFactory(
-            courthouse=el_paso, date=D(2019, 3, 9), observed=True, person_role="victim"
-        ),
-        IncidentFactory(
-            courthouse=el_paso, month_only=True, date=D(2019, 3, 1), location="outside"
-        ),
+        IncidentFactory(courthouse=brooklyn, date=D(2019, 3, 1), attempted=True, warrant="judicial"),
+        IncidentFactory(courthouse=el_paso, date=D(2019, 3, 9), observed=True, person_role="victim"),
+        IncidentFactory(courthouse=el_paso, month_only=True, date=D(2019, 3, 1), location="outside"),
     ]
     IncidentFactory(courthouse=el_paso, date=D(2019, 2, 2), retracted=True)
     PolicyEventFactory(date=D(2019, 2, 10), title="In range")
@@ -79,9 +73,7 @@ def test_the_monthly_chart_counts_each_outcome_with_every_month_present(client, 
 
 
 def test_the_monthly_chart_spans_the_chosen_date_range(client, data):
-    content = client.get(
-        "/?date_after=2018-11-15&date_before=2019-04-30"
-    ).content.decode()
+    content = client.get("/?date_after=2018-11-15&date_before=2019-04-30").content.decode()
     arrested = trace(figures(content)["chart-month"], "Arrested")
     assert arrested["x"] == [
         "2018-11-01",
@@ -113,9 +105,7 @@ def test_the_map_and_top_counties_count_incidents_per_county_and_state(client, d
         Counter(i.county_id for i in data),
         Counter(i.state_id for i in data),
     )
-    counties = next(
-        t for t in charts["chart-map"]["data"] if t.get("meta") == "counties"
-    )
+    counties = next(t for t in charts["chart-map"]["data"] if t.get("meta") == "counties")
     assert dict(zip(counties["locations"], counties["z"], strict=True)) == by_county
     states = next(t for t in charts["chart-map"]["data"] if t.get("meta") == "states")
     assert dict(zip(states["locations"], states["z"], strict=True)) == by_state
@@ -131,16 +121,11 @@ def test_the_map_and_top_counties_count_incidents_per_county_and_state(client, d
 
 
 def test_top_bars_link_to_their_pages_with_the_current_filters(client, data):
-    charts = figures(
-        client.get("/?verification=verified&ordering=date").content.decode()
-    )
+    charts = figures(client.get("/?verification=verified&ordering=date").content.decode())
     (bar,) = charts["chart-courthouses"]["data"]
     links = dict(zip(bar["y"], bar["customdata"], strict=True))
     slug = data[0].courthouse.slug
-    assert (
-        links["Brooklyn Criminal Court"]
-        == f"/courthouses/{slug}/?verification=verified"
-    )
+    assert links["Brooklyn Criminal Court"] == f"/courthouses/{slug}/?verification=verified"
     (bar,) = charts["chart-counties"]["data"]
     assert dict(zip(bar["y"], bar["customdata"], strict=True))["Kings County, NY"] == (
         "/counties/36047/?verification=verified"
@@ -168,10 +153,7 @@ def test_top_courthouse_tables_link_to_their_pages(client, data):
 def test_each_breakdown_counts_its_values(client, data, by, field):
     chart = figures(client.get("/").content.decode())[f"chart-{by}"]
     labels = dict(choices_of(field))
-    assert bars(chart) == {
-        labels[value]: n
-        for value, n in Counter(getattr(i, field) for i in data).items()
-    }
+    assert bars(chart) == {labels[value]: n for value, n in Counter(getattr(i, field) for i in data).items()}
 
 
 def choices_of(field):
@@ -234,24 +216,17 @@ def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, 
 
 def test_the_charts_agree_with_the_stats_api(client, data):
     charts = figures(client.get("/?state=NY").content.decode())
-    api = {
-        row["label"]: row["incidents"]
-        for row in client.get("/api/stats/?by=case_type&state=NY").json()
-    }
+    api = {row["label"]: row["incidents"] for row in client.get("/api/stats/?by=case_type&state=NY").json()}
     assert bars(charts["chart-case_type"]) == api
     arrested = trace(charts["chart-month"], "Arrested")
     drawn = {x[:7]: y for x, y in zip(arrested["x"], arrested["y"], strict=True) if y}
     api_months = client.get("/api/stats/?by=month&state=NY&outcome=arrested").json()
-    assert drawn == {
-        row["key"]: row["incidents"] for row in api_months if row["incidents"]
-    }
+    assert drawn == {row["key"]: row["incidents"] for row in api_months if row["incidents"]}
 
 
 def test_every_figure_carries_the_source_line_for_its_png(client, data):
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    for figure in figures(
-        client.get("/?state=NY&outcome=arrested").content.decode()
-    ).values():
+    for figure in figures(client.get("/?state=NY&outcome=arrested").content.decode()).values():
         source = figure["layout"]["annotations"][-1]["text"].replace("<br>", " ")
         assert source == (
             f"Source: Courthouse ICE Arrest Tracker, retrieved {today}, filters: outcome=arrested, state=NY"
@@ -259,38 +234,24 @@ def test_every_figure_carries_the_source_line_for_its_png(client, data):
         assert figure["layout"]["title"]["text"]
     assert (
         "filters: none"
-        in figures(client.get("/").content.decode())["chart-month"]["layout"][
-            "annotations"
-        ][-1]["text"]
+        in figures(client.get("/").content.decode())["chart-month"]["layout"]["annotations"][-1]["text"]
     )
 
 
 def test_labels_from_data_cannot_inject_plotly_markup(client):
-    IncidentFactory(
-        courthouse=CourthouseFactory(name='<a href="https://evil.example">Court</a>')
-    )
-    charts = figures(
-        client.get("/?q=<b>").content.decode() + client.get("/").content.decode()
-    )
-    assert bars(charts["chart-courthouses"]) == {
-        '&lt;a href="https://evil.example"&gt;Court&lt;/a&gt;': 1
-    }
+    IncidentFactory(courthouse=CourthouseFactory(name='<a href="https://evil.example">Court</a>'))
+    charts = figures(client.get("/?q=<b>").content.decode() + client.get("/").content.decode())
+    assert bars(charts["chart-courthouses"]) == {'&lt;a href="https://evil.example"&gt;Court&lt;/a&gt;': 1}
 
 
 def test_two_courthouses_with_one_name_keep_two_bars(client):
     for texas in (False, True):
-        IncidentFactory(
-            courthouse=CourthouseFactory(name="County Courthouse", texas=texas)
-        )
+        IncidentFactory(courthouse=CourthouseFactory(name="County Courthouse", texas=texas))
     labels = list(bars(figures(client.get("/").content.decode())["chart-courthouses"]))
-    assert len(labels) == 2 and all(
-        label.startswith("County Courthouse") for label in labels
-    )
+    assert len(labels) == 2 and all(label.startswith("County Courthouse") for label in labels)
 
 
-def test_a_write_shows_on_the_dashboard_at_once(
-    client, data, django_capture_on_commit_callbacks
-):
+def test_a_write_shows_on_the_dashboard_at_once(client, data, django_capture_on_commit_callbacks):
     assert re.search(r"<dt>Incidents</dt><dd>5</dd>", client.get("/").content.decode())
     with django_capture_on_commit_callbacks(execute=True):
         IncidentFactory()
@@ -312,9 +273,6 @@ def test_a_courthouse_page_charts_its_own_months(client, data):
     assert f"courthouse={data[3].courthouse.slug}" in source
     assert parse_qs(
         urlsplit(
-            "/?"
-            + html.unescape(
-                re.search(r'href="/api/stats/\?(by=month[^"]*)"', content).group(1)
-            )
+            "/?" + html.unescape(re.search(r'href="/api/stats/\?(by=month[^"]*)"', content).group(1))
         ).query
     ) == {"by": ["month"], "courthouse": [data[3].courthouse.slug], "format": ["csv"]}

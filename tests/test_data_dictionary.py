@@ -47,9 +47,7 @@ def test_it_shows_each_columns_type_and_meaning_from_the_model(page):
     rows = column_rows(page)
     assert "timestamp in UTC" in rows["created_at"]
     assert "date (YYYY-MM-DD)" in rows["date"]
-    assert (
-        "Outside: on the steps or within a few blocks." in rows["location"]
-    )  # the field's help_text
+    assert "Outside: on the steps or within a few blocks." in rows["location"]  # the field's help_text
     assert "People taken into custody" in rows["people_count"]  # its verbose_name
     assert "FIPS code of the county" in rows["county_fips"]
 
@@ -63,9 +61,7 @@ def test_it_shows_each_columns_type_and_meaning_from_the_model(page):
     ],
 )
 def test_every_value_has_its_meaning_on_the_page(page, klass, meanings):
-    assert set(meanings) == set(
-        klass.values
-    )  # a new choice without an explanation fails here
+    assert set(meanings) == set(klass.values)  # a new choice without an explanation fails here
     for value in klass.values:
         assert f"<dt><code>{value}</code>" in page
         assert str(meanings[value]) in page
@@ -121,7 +117,5 @@ def test_it_never_mentions_staff_only_fields(page):
 
 
 def test_it_renders_in_one_query(client, django_assert_num_queries):
-    with django_assert_num_queries(
-        1
-    ):  # the demo banner's check; the dictionary itself needs none
+    with django_assert_num_queries(1):  # the demo banner's check; the dictionary itself needs none
         assert client.get("/data/").status_code == 200

@@ -23,8 +23,12 @@ def test_it_loads_a_realistic_demo(demo):
 
 
 def test_it_includes_the_two_incidents_reported_in_2017(demo):
-    brooklyn = Incident.objects.get(date=datetime.date(2017, 11, 28), courthouse__name="Brooklyn Criminal Court")
-    el_paso = Incident.objects.get(date=datetime.date(2017, 2, 9), courthouse__name="El Paso County Courthouse")
+    brooklyn = Incident.objects.get(
+        date=datetime.date(2017, 11, 28), courthouse__name="Brooklyn Criminal Court"
+    )
+    el_paso = Incident.objects.get(
+        date=datetime.date(2017, 2, 9), courthouse__name="El Paso County Courthouse"
+    )
     assert (brooklyn.person_role, brooklyn.case_type) == ("defendant", "criminal")
     assert (el_paso.person_role, el_paso.state_id) == ("victim", "TX")
 

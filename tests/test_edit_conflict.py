@@ -32,8 +32,10 @@ def clerk(name):
 def hidden_inputs(html):
     """The fields of the conflict page's "save my version" form."""
     form = html.split("Save my version over the saved one")[0].rsplit("<form", 1)[1]
-    return {name: unescape(value)
-            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+    return {
+        name: unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    }
 
 
 def edit(client, incident, version, **changes):
@@ -76,7 +78,11 @@ def test_two_people_editing_at_once_the_second_save_is_refused_and_the_first_kep
     assert html.count('class="differs"') == 2  # summary and people count
     incident.refresh_from_db()
     assert (incident.summary, incident.people_count, incident.version, incident.updated_by) == (
-        "Ana's correction.", 1, 2, ana)
+        "Ana's correction.",
+        1,
+        2,
+        ana,
+    )
     assert incident.history.count() == 2  # creation and Ana's correction only
 
 
@@ -129,7 +135,7 @@ def test_staff_see_who_changed_each_field_before_and_after(incident, django_asse
     with django_assert_num_queries(8):
         html = client.get(f"/incidents/{incident.pk}/history/").content.decode()
     changed = html.split("changed")[1].split("created")[0]
-    assert "by <span class=\"who\">anaq7</span>" in changed
+    assert 'by <span class="who">anaq7</span>' in changed
     assert "Original summary." in changed and "Corrected summary." in changed
     assert "first note" in changed and "second note" in changed  # staff-only included
     assert "People taken into custody" in changed

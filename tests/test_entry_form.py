@@ -92,12 +92,15 @@ def test_month_precision_stores_the_first_day(clerk_client, brooklyn):
     assert Incident.objects.get().date == datetime.date(2019, 5, 1)
 
 
-@pytest.mark.parametrize("outcome, count, error", [
-    ("arrested", "0", "At least 1 person when the outcome is arrested."),
-    ("attempted", "1", "Must be 0 when the outcome is attempted or observed."),
-    ("observed", "2", "Must be 0 when the outcome is attempted or observed."),
-    ("arrested", "-1", "Ensure this value is greater than or equal to 0."),
-])
+@pytest.mark.parametrize(
+    "outcome, count, error",
+    [
+        ("arrested", "0", "At least 1 person when the outcome is arrested."),
+        ("attempted", "1", "Must be 0 when the outcome is attempted or observed."),
+        ("observed", "2", "Must be 0 when the outcome is attempted or observed."),
+        ("arrested", "-1", "Ensure this value is greater than or equal to 0."),
+    ],
+)
 def test_people_count_must_match_the_outcome(clerk_client, brooklyn, outcome, count, error):
     response = post(clerk_client, outcome=outcome, people_count=count)
     assert error in error_of(response, "people_count")
@@ -150,9 +153,18 @@ def test_the_courthouse_search_matches_every_word(clerk_client, brooklyn):
     CourthouseFactory(name="Kings County Supreme Court", city="Brooklyn")
     CourthouseFactory(texas=True, name="El Paso County Courthouse")
     data = clerk_client.get("/staff/courthouses.json", {"q": "brooklyn crim"}).json()
-    assert data == {"results": [{"slug": "brooklyn-criminal-court",
-                                 "label": "Brooklyn Criminal Court (Brooklyn, NY)", "county": "Kings County"}]}
-    names = [r["label"] for r in clerk_client.get("/staff/courthouses.json", {"q": "brooklyn"}).json()["results"]]
+    assert data == {
+        "results": [
+            {
+                "slug": "brooklyn-criminal-court",
+                "label": "Brooklyn Criminal Court (Brooklyn, NY)",
+                "county": "Kings County",
+            }
+        ]
+    }
+    names = [
+        r["label"] for r in clerk_client.get("/staff/courthouses.json", {"q": "brooklyn"}).json()["results"]
+    ]
     assert names == ["Brooklyn Criminal Court (Brooklyn, NY)", "Kings County Supreme Court (Brooklyn, NY)"]
 
 
@@ -180,10 +192,17 @@ def test_the_county_list_follows_the_state(clerk_client):
 
 
 def test_a_missing_courthouse_can_be_added_and_is_then_chosen(clerk_client, court_admin):
-    response = clerk_client.post("/staff/courthouses/new/", {
-        "name": "Stanley Mosk Courthouse", "address": "111 North Hill Street", "city": "Los Angeles",
-        "state": "CA", "county": "06037", "next": "/incidents/new/?date=2019-06-03",
-    })
+    response = clerk_client.post(
+        "/staff/courthouses/new/",
+        {
+            "name": "Stanley Mosk Courthouse",
+            "address": "111 North Hill Street",
+            "city": "Los Angeles",
+            "state": "CA",
+            "county": "06037",
+            "next": "/incidents/new/?date=2019-06-03",
+        },
+    )
     courthouse = Courthouse.objects.get()
     assert (courthouse.county_id, courthouse.slug) == ("06037", "stanley-mosk-courthouse")
     assert response["Location"] == "/incidents/new/?date=2019-06-03&courthouse=stanley-mosk-courthouse"
@@ -193,17 +212,29 @@ def test_a_missing_courthouse_can_be_added_and_is_then_chosen(clerk_client, cour
 
 
 def test_the_county_must_belong_to_the_state(clerk_client):
-    response = clerk_client.post("/staff/courthouses/new/", {
-        "name": "Somewhere Court", "city": "Albany", "state": "NY", "county": "06037",
-    })
+    response = clerk_client.post(
+        "/staff/courthouses/new/",
+        {
+            "name": "Somewhere Court",
+            "city": "Albany",
+            "state": "NY",
+            "county": "06037",
+        },
+    )
     assert "Select a valid choice" in error_of(response, "county")
     assert not Courthouse.objects.exists()
 
 
 def test_a_courthouse_that_exists_is_not_added_twice(clerk_client, brooklyn):
-    response = clerk_client.post("/staff/courthouses/new/", {
-        "name": "Brooklyn Criminal Court", "city": "Brooklyn", "state": "NY", "county": "36047",
-    })
+    response = clerk_client.post(
+        "/staff/courthouses/new/",
+        {
+            "name": "Brooklyn Criminal Court",
+            "city": "Brooklyn",
+            "state": "NY",
+            "county": "36047",
+        },
+    )
     assert "already exists (address name brooklyn-criminal-court)" in response.content.decode()
     assert Courthouse.objects.count() == 1
 
@@ -217,8 +248,14 @@ def test_without_javascript_choosing_a_state_lists_its_counties(clerk_client):
 
 
 def test_an_outside_next_address_is_ignored(clerk_client):
-    response = clerk_client.post("/staff/courthouses/new/", {
-        "name": "New Court", "city": "Albany", "state": "NY", "county": "36001",
-        "next": "https://evil.example/",
-    })
+    response = clerk_client.post(
+        "/staff/courthouses/new/",
+        {
+            "name": "New Court",
+            "city": "Albany",
+            "state": "NY",
+            "county": "36001",
+            "next": "https://evil.example/",
+        },
+    )
     assert response["Location"] == "/incidents/new/?courthouse=new-court"

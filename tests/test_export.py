@@ -28,9 +28,7 @@ from .export_helpers import (
 from .factories import CourthouseFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs PostgreSQL"
-)
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
 
 def download(client, query=""):
@@ -98,12 +96,8 @@ def test_non_ascii_and_embedded_newlines_survive_a_csv_reader(client):
 
 
 def test_it_writes_iso_dates_utc_timestamps_and_machine_values(client):
-    incident = IncidentFactory(
-        month_only=True, case_type="family", source_url="https://example.org/a?b=1,2"
-    )
-    local = datetime.datetime(
-        2019, 5, 14, 20, 30, 15, 999999, tzinfo=ZoneInfo("America/New_York")
-    )
+    incident = IncidentFactory(month_only=True, case_type="family", source_url="https://example.org/a?b=1,2")
+    local = datetime.datetime(2019, 5, 14, 20, 30, 15, 999999, tzinfo=ZoneInfo("America/New_York"))
     Incident.objects.filter(pk=incident.pk).update(created_at=local, updated_at=local)
     row = read_csv(download(client)[1])[0]
     assert row["date"] == "2019-05-01"
@@ -227,9 +221,7 @@ def test_a_client_leaving_mid_export_leaves_no_thread_and_a_usable_connection(rf
     bulk_incidents(3000, summary="y" * 400)
     _leave_mid_export(api.export_csv(rf.get("/incidents/export.csv")))
     assert _copy_threads() == []
-    assert (
-        Incident.objects.count() == 3000
-    )  # the connection is not stuck in a COPY or an aborted transaction
+    assert Incident.objects.count() == 3000  # the connection is not stuck in a COPY or an aborted transaction
     if connection.vendor == "postgresql":
         assert _stuck_sessions() == []
 
@@ -250,8 +242,7 @@ def _hostile_incidents(seed=7, rows=150):
     rng = random.Random(seed)
     alphabet = "=+-@'\t\r\n,\" ;aZé日🙂\\\x0b\u2028"
     courthouses = [
-        CourthouseFactory(name=value, city=value, slug=f"hostile-{n}")
-        for n, value in enumerate(HOSTILE[:12])
+        CourthouseFactory(name=value, city=value, slug=f"hostile-{n}") for n, value in enumerate(HOSTILE[:12])
     ]
     for n, value in enumerate(HOSTILE):
         IncidentFactory(
@@ -266,8 +257,7 @@ def _hostile_incidents(seed=7, rows=150):
             summary=text,
             reference=f"R{n}-{text}",
             courthouse=rng.choice(courthouses),
-            date=datetime.date(2017, 1, 1)
-            + datetime.timedelta(days=rng.randint(0, 2000)),
+            date=datetime.date(2017, 1, 1) + datetime.timedelta(days=rng.randint(0, 2000)),
             date_precision="day",
         )
 
@@ -276,15 +266,11 @@ def _hostile_incidents(seed=7, rows=150):
 def test_copy_and_python_writers_give_byte_identical_files():
     _hostile_incidents()
     Incident.objects.filter(pk__in=Incident.objects.values("pk")[:40]).update(
-        updated_at=datetime.datetime(
-            2020, 2, 29, 23, 59, 59, 999999, tzinfo=datetime.UTC
-        )
+        updated_at=datetime.datetime(2020, 2, 29, 23, 59, 59, 999999, tzinfo=datetime.UTC)
     )
     for incidents in (
         Incident.objects.public().order_by("-date", "-id"),
-        Incident.objects.public()
-        .filter(summary__contains="=")
-        .order_by("people_count", "id"),
+        Incident.objects.public().filter(summary__contains="=").order_by("people_count", "id"),
     ):
         from_copy = b"".join(export.copy_rows(incidents))
         from_python = b"".join(export.python_rows(incidents))
@@ -295,9 +281,7 @@ def test_copy_and_python_writers_give_byte_identical_files():
 @on_postgresql
 def test_the_web_export_on_postgresql_uses_copy(client, monkeypatch):
     IncidentFactory()
-    monkeypatch.setattr(
-        export, "python_rows", None
-    )  # any use of the Python writer would fail
+    monkeypatch.setattr(export, "python_rows", None)  # any use of the Python writer would fail
     _, content = download(client)
     assert len(read_csv(content)) == 1
 

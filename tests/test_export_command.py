@@ -55,9 +55,7 @@ def test_it_writes_to_standard_output_by_default(client):
     varied_incidents()
     out, err = io.StringIO(), io.StringIO()
     call_command("export_incidents", "--state", "NY", stdout=out, stderr=err)
-    assert out.getvalue().encode() == content_of(
-        client.get("/incidents/export.csv?state=NY")
-    )
+    assert out.getvalue().encode() == content_of(client.get("/incidents/export.csv?state=NY"))
     assert "Wrote 4 incidents." in err.getvalue()
 
 

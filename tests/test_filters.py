@@ -18,11 +18,7 @@ def listed(client, query=""):
     """The incidents the list page shows for a query string, as a set of ids."""
     response = client.get(f"/incidents/?{query}")
     assert response.status_code == 200, response.content.decode()[:500]
-    table = (
-        response.content.decode()
-        .split('<table class="incidents">', 1)[-1]
-        .split("</table>", 1)[0]
-    )
+    table = response.content.decode().split('<table class="incidents">', 1)[-1].split("</table>", 1)[0]
     return {int(pk) for pk in re.findall(r'href="/incidents/(\d+)/"', table)}
 
 
@@ -81,9 +77,7 @@ def test_it_filters_by_courthouse_slug(client, ny_and_tx):
 
 def test_it_filters_by_update_date(client):
     old = IncidentFactory(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
-    new = IncidentFactory(
-        updated_at=datetime.datetime(2024, 3, 2, 12, tzinfo=datetime.UTC)
-    )
+    new = IncidentFactory(updated_at=datetime.datetime(2024, 3, 2, 12, tzinfo=datetime.UTC))
     assert listed(client, "updated_after=2024-03-02") == ids(new)
     assert listed(client, "updated_after=2019-12-31") == ids(old, new)
 
@@ -99,12 +93,8 @@ def test_values_of_one_parameter_are_ored(client, ny_and_tx):
 
 def test_parameters_are_anded(client, ny_and_tx):
     assert listed(client, "state=NY&outcome=attempted") == set()
-    assert listed(client, "state=TX&outcome=attempted&case_type=family") == ids(
-        ny_and_tx["tx"]
-    )
-    assert listed(client, "state=NY&state=TX&warrant=administrative") == ids(
-        ny_and_tx["ny"]
-    )
+    assert listed(client, "state=TX&outcome=attempted&case_type=family") == ids(ny_and_tx["tx"])
+    assert listed(client, "state=NY&state=TX&warrant=administrative") == ids(ny_and_tx["ny"])
 
 
 def test_the_date_range_is_inclusive(client):
@@ -112,9 +102,7 @@ def test_the_date_range_is_inclusive(client):
     last = IncidentFactory(date=D(2019, 5, 31))
     IncidentFactory(date=D(2019, 4, 30))
     IncidentFactory(date=D(2019, 6, 1))
-    assert listed(client, "date_after=2019-05-01&date_before=2019-05-31") == ids(
-        first, last
-    )
+    assert listed(client, "date_after=2019-05-01&date_before=2019-05-31") == ids(first, last)
     assert listed(client, "date_after=2019-05-31&date_before=2019-05-31") == ids(last)
 
 
@@ -174,12 +162,8 @@ def test_the_form_keeps_its_values(client, ny_and_tx):
         ("q=a%00b", "Null characters are not allowed."),
     ],
 )
-@pytest.mark.parametrize(
-    "page", ["/", "/incidents/", "/courthouses/", "/counties/36047/"]
-)
-def test_bad_input_shows_the_form_with_its_error(
-    client, ny_and_tx, page, query, message
-):
+@pytest.mark.parametrize("page", ["/", "/incidents/", "/courthouses/", "/counties/36047/"])
+def test_bad_input_shows_the_form_with_its_error(client, ny_and_tx, page, query, message):
     response = client.get(f"{page}?{query}")
     content = response.content.decode()
     assert response.status_code == 400
@@ -192,9 +176,7 @@ def test_bad_input_shows_the_form_with_its_error(
 
 def test_repeated_single_value_parameters_never_break_a_page(client, ny_and_tx):
     for page in ["/", "/incidents/", "/courthouses/"]:
-        response = client.get(
-            f"{page}?date_after=2019-01-01&date_after=bad&q=a&q=b&ordering=date&ordering=x"
-        )
+        response = client.get(f"{page}?date_after=2019-01-01&date_after=bad&q=a&q=b&ordering=date&ordering=x")
         assert response.status_code in (200, 400)
 
 

@@ -12,16 +12,56 @@ from .factories import IncidentFactory
 pytestmark = pytest.mark.django_db
 
 FIELDS = [
-    "courthouse", "date", "date_precision", "outcome", "people_count", "case_type", "person_role",
-    "location", "agency", "warrant", "plain_clothes", "agents_identified", "force_used",
-    "court_staff_assisted", "source_type", "source_url", "summary", "reference", "internal_notes",
-    "docket_number", "reporter_contact", "version", "verification", "reason", "name", "address",
-    "city", "state", "county", "save_and_add_another",
+    "courthouse",
+    "date",
+    "date_precision",
+    "outcome",
+    "people_count",
+    "case_type",
+    "person_role",
+    "location",
+    "agency",
+    "warrant",
+    "plain_clothes",
+    "agents_identified",
+    "force_used",
+    "court_staff_assisted",
+    "source_type",
+    "source_url",
+    "summary",
+    "reference",
+    "internal_notes",
+    "docket_number",
+    "reporter_contact",
+    "version",
+    "verification",
+    "reason",
+    "name",
+    "address",
+    "city",
+    "state",
+    "county",
+    "save_and_add_another",
 ]
 HOSTILE = [
-    "' OR 1=1 --", "<script>alert(1)</script>", "\x00", "x" * 10_000, "0000-00-00",
-    "99999-01-01", "2017-13-45", "-1", "1e308", "", " ", "🙂", "=SUM(A1)", "NY", "36047",
-    "arrested", "2019-05-14", "1",
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "\x00",
+    "x" * 10_000,
+    "0000-00-00",
+    "99999-01-01",
+    "2017-13-45",
+    "-1",
+    "1e308",
+    "",
+    " ",
+    "🙂",
+    "=SUM(A1)",
+    "NY",
+    "36047",
+    "arrested",
+    "2019-05-14",
+    "1",
 ]
 values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30))
 form_data = st.dictionaries(st.sampled_from(FIELDS), values, max_size=12)
@@ -29,8 +69,12 @@ form_data = st.dictionaries(st.sampled_from(FIELDS), values, max_size=12)
 
 def staff_urls(pk):
     return [
-        "/incidents/new/", f"/incidents/{pk}/edit/", f"/incidents/{pk}/verification/",
-        f"/incidents/{pk}/retract/", f"/incidents/{pk}/restore/", "/staff/courthouses/new/",
+        "/incidents/new/",
+        f"/incidents/{pk}/edit/",
+        f"/incidents/{pk}/verification/",
+        f"/incidents/{pk}/retract/",
+        f"/incidents/{pk}/restore/",
+        "/staff/courthouses/new/",
     ]
 
 
@@ -56,8 +100,11 @@ csv_cells = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=20))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(csv_cells, min_size=0, max_size=len(COLUMNS) + 2), max_size=4),
-       header=st.booleans(), raw=st.binary(max_size=200))
+@given(
+    rows=st.lists(st.lists(csv_cells, min_size=0, max_size=len(COLUMNS) + 2), max_size=4),
+    header=st.booleans(),
+    raw=st.binary(max_size=200),
+)
 def test_generated_files_never_break_the_import(staff_client, rows, header, raw):
     import csv
     import io

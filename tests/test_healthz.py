@@ -13,7 +13,4 @@ def test_it_answers_ok_without_touching_the_database(client, django_assert_num_q
 @pytest.mark.django_db
 def test_it_is_never_cached(client):
     response = client.get("/healthz")
-    assert (
-        "no-cache" in response["Cache-Control"]
-        or "no-store" in response["Cache-Control"]
-    )
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]

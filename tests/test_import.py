@@ -19,14 +19,32 @@ from .factories import CourthouseFactory, IncidentFactory
 pytestmark = pytest.mark.django_db
 
 ROW = {
-    "id": "", "reference": "", "date": "2019-05-14", "date_precision": "day", "state": "NY",
-    "county": "Kings County", "county_fips": "36047", "courthouse": "Brooklyn Criminal Court",
-    "courthouse_city": "Brooklyn", "case_type": "criminal", "outcome": "arrested",
-    "people_count": "1", "person_role": "defendant", "location": "inside", "agency": "ice",
-    "plain_clothes": "yes", "agents_identified": "no", "force_used": "unknown",
-    "court_staff_assisted": "unknown", "warrant": "administrative", "verification": "verified",
-    "source_type": "attorney", "source_url": "https://example.org/report",
-    "summary": "Agents arrested a defendant in the hallway.", "created_at": "", "updated_at": "",
+    "id": "",
+    "reference": "",
+    "date": "2019-05-14",
+    "date_precision": "day",
+    "state": "NY",
+    "county": "Kings County",
+    "county_fips": "36047",
+    "courthouse": "Brooklyn Criminal Court",
+    "courthouse_city": "Brooklyn",
+    "case_type": "criminal",
+    "outcome": "arrested",
+    "people_count": "1",
+    "person_role": "defendant",
+    "location": "inside",
+    "agency": "ice",
+    "plain_clothes": "yes",
+    "agents_identified": "no",
+    "force_used": "unknown",
+    "court_staff_assisted": "unknown",
+    "warrant": "administrative",
+    "verification": "verified",
+    "source_type": "attorney",
+    "source_url": "https://example.org/report",
+    "summary": "Agents arrested a defendant in the hallway.",
+    "created_at": "",
+    "updated_at": "",
 }
 
 
@@ -51,8 +69,10 @@ def clerk(court_admin):
 
 
 def test_it_creates_incidents_with_their_references(brooklyn, clerk):
-    report = import_csv(csv_file({"reference": "OCA-1"}, {"reference": "OCA-2", "outcome": "observed",
-                                                           "people_count": "0"}), user=clerk)
+    report = import_csv(
+        csv_file({"reference": "OCA-1"}, {"reference": "OCA-2", "outcome": "observed", "people_count": "0"}),
+        user=clerk,
+    )
     assert report.written and not report.errors
     assert sorted(Incident.objects.values_list("reference", flat=True)) == ["OCA-1", "OCA-2"]
     incident = Incident.objects.get(reference="OCA-1")
@@ -67,7 +87,8 @@ def test_each_created_incident_has_one_history_row_naming_the_importer(brooklyn,
     import_csv(csv_file({"reference": "OCA-1"}, {"reference": "OCA-2"}), user=clerk)
     history = Incident.history.order_by("reference")
     assert [(h.reference, h.history_type, h.history_user) for h in history] == [
-        ("OCA-1", "+", clerk), ("OCA-2", "+", clerk),
+        ("OCA-1", "+", clerk),
+        ("OCA-2", "+", clerk),
     ]
     assert history[0].history_change_reason == "CSV import"
     assert history[0].summary == ROW["summary"]
@@ -91,19 +112,28 @@ def test_an_imported_trk_reference_is_never_assigned_again(brooklyn, clerk):
     assert report.written
     assigned = Incident.objects.exclude(reference="TRK-000500").get()
     assert assigned.pk > 500 and assigned.reference == f"TRK-{assigned.pk:06d}"
-    later = services.create_incident(incident=Incident(courthouse=brooklyn, date=datetime.date(2020, 1, 2)),
-                                     user=clerk)
+    later = services.create_incident(
+        incident=Incident(courthouse=brooklyn, date=datetime.date(2020, 1, 2)), user=clerk
+    )
     assert later.pk > assigned.pk and later.reference == f"TRK-{later.pk:06d}"
 
 
 def test_a_missing_courthouse_is_created_in_the_given_county(db, clerk):
-    row = {"courthouse": "Stanley Mosk Courthouse", "courthouse_city": "Los Angeles", "state": "CA",
-           "county_fips": "06037", "county": "whatever the file says"}
+    row = {
+        "courthouse": "Stanley Mosk Courthouse",
+        "courthouse_city": "Los Angeles",
+        "state": "CA",
+        "county_fips": "06037",
+        "county": "whatever the file says",
+    }
     report = import_csv(csv_file(row, {**row, "reference": "X-2"}), user=clerk)
     assert report.written
     courthouse = Courthouse.objects.get()
     assert (courthouse.name, courthouse.city, courthouse.county_id) == (
-        "Stanley Mosk Courthouse", "Los Angeles", "06037")
+        "Stanley Mosk Courthouse",
+        "Los Angeles",
+        "06037",
+    )
     assert courthouse.slug == "stanley-mosk-courthouse"
     assert Incident.objects.filter(courthouse=courthouse).count() == 2
     assert courthouse.history.get().history_user == clerk
@@ -116,10 +146,12 @@ def test_a_new_courthouse_gets_a_free_slug(db, clerk):
 
 
 def test_an_existing_reference_updates_that_incident(brooklyn, clerk):
-    incident = IncidentFactory(reference="OCA-1", courthouse=brooklyn, internal_notes="keep me",
-                               docket_number="D-1")
-    report = import_csv(csv_file({"reference": "OCA-1", "summary": "Corrected summary.",
-                                  "people_count": "2"}), user=clerk)
+    incident = IncidentFactory(
+        reference="OCA-1", courthouse=brooklyn, internal_notes="keep me", docket_number="D-1"
+    )
+    report = import_csv(
+        csv_file({"reference": "OCA-1", "summary": "Corrected summary.", "people_count": "2"}), user=clerk
+    )
     assert report.written and len(report.to_update) == 1
     assert "summary" in report.to_update[0][3] and "people_count" in report.to_update[0][3]
     incident.refresh_from_db()
@@ -134,12 +166,20 @@ def test_an_existing_reference_updates_that_incident(brooklyn, clerk):
 
 def test_an_update_can_move_an_incident_to_a_new_courthouse(brooklyn, clerk):
     incident = IncidentFactory(reference="OCA-1", courthouse=brooklyn)
-    row = {"reference": "OCA-1", "courthouse": "El Paso County Courthouse", "courthouse_city": "El Paso",
-           "state": "TX", "county_fips": "48141"}
+    row = {
+        "reference": "OCA-1",
+        "courthouse": "El Paso County Courthouse",
+        "courthouse_city": "El Paso",
+        "state": "TX",
+        "county_fips": "48141",
+    }
     import_csv(csv_file(row), user=clerk)
     incident.refresh_from_db()
     assert (incident.courthouse.name, incident.county_id, incident.state_id) == (
-        "El Paso County Courthouse", "48141", "TX")
+        "El Paso County Courthouse",
+        "48141",
+        "TX",
+    )
 
 
 def test_reimporting_an_unchanged_file_writes_nothing(brooklyn, clerk):
@@ -154,8 +194,18 @@ def test_reimporting_an_unchanged_file_writes_nothing(brooklyn, clerk):
 
 
 def test_it_removes_one_leading_apostrophe_from_escaped_formulas_only(brooklyn, clerk):
-    values = {"'=SUM(A1)": "=SUM(A1)", "''=x": "'=x", "'+1": "+1", "'-1": "-1", "'@cmd": "@cmd",
-              "'\tx": "\tx", "'hello": "'hello", "'": "'", "a'=b": "a'=b", " '=x": " '=x"}
+    values = {
+        "'=SUM(A1)": "=SUM(A1)",
+        "''=x": "'=x",
+        "'+1": "+1",
+        "'-1": "-1",
+        "'@cmd": "@cmd",
+        "'\tx": "\tx",
+        "'hello": "'hello",
+        "'": "'",
+        "a'=b": "a'=b",
+        " '=x": " '=x",
+    }
     rows = [{"reference": f"R-{n}", "summary": escaped} for n, escaped in enumerate(values)]
     assert import_csv(csv_file(*rows), user=clerk).written
     for n, expected in enumerate(values.values()):
@@ -169,8 +219,9 @@ def test_it_reads_a_byte_order_mark(brooklyn, clerk):
 
 def test_the_import_is_all_or_nothing_when_the_last_row_is_bad(brooklyn, clerk):
     future = (today_utc() + datetime.timedelta(days=400)).isoformat()
-    report = import_csv(csv_file({"reference": "A"}, {"reference": "B"}, {"reference": "C", "date": future}),
-                        user=clerk)
+    report = import_csv(
+        csv_file({"reference": "A"}, {"reference": "B"}, {"reference": "C", "date": future}), user=clerk
+    )
     assert not report.written
     assert report.errors == [f"line 4, column date: {future} is in the future"]
     assert not Incident.objects.exists()
@@ -208,22 +259,32 @@ BAD_ROWS = [
     ({"date": "2019-02-30"}, "line 2, column date: '2019-02-30' is not a valid date (YYYY-MM-DD)"),
     ({"date": "14/05/2019"}, "line 2, column date: '14/05/2019' is not a valid date (YYYY-MM-DD)"),
     ({"date": "2099-01-01"}, "line 2, column date: 2099-01-01 is in the future"),
-    ({"date_precision": "month"},
-     "line 2, column date: A month-precision date must be the first day of its month."),
-    ({"case_type": "tax"}, ("line 2, column case_type: 'tax' is not one of criminal, family, civil, "
-                            "housing, traffic, juvenile, immigration, other, unknown")),
+    (
+        {"date_precision": "month"},
+        "line 2, column date: A month-precision date must be the first day of its month.",
+    ),
+    (
+        {"case_type": "tax"},
+        (
+            "line 2, column case_type: 'tax' is not one of criminal, family, civil, "
+            "housing, traffic, juvenile, immigration, other, unknown"
+        ),
+    ),
     ({"plain_clothes": "Yes"}, "line 2, column plain_clothes: 'Yes' is not one of yes, no, unknown"),
     ({"people_count": "-1"}, "line 2, column people_count: '-1' is not a whole number of 0 or more"),
     ({"people_count": "1.5"}, "line 2, column people_count: '1.5' is not a whole number of 0 or more"),
-    ({"people_count": "0"},
-     "line 2, column people_count: At least 1 person when the outcome is arrested."),
-    ({"outcome": "attempted"},
-     "line 2, column people_count: Must be 0 when the outcome is attempted or observed."),
+    ({"people_count": "0"}, "line 2, column people_count: At least 1 person when the outcome is arrested."),
+    (
+        {"outcome": "attempted"},
+        "line 2, column people_count: Must be 0 when the outcome is attempted or observed.",
+    ),
     ({"state": "ZZ"}, "line 2, column state: unknown state 'ZZ' (expected a USPS code such as NY)"),
     ({"county_fips": "06037"}, "line 2, column county_fips: county 06037 is in CA, not NY"),
     ({"county_fips": "99999"}, "line 2, column county_fips: unknown county FIPS code '99999'"),
-    ({"county_fips": "36061"},
-     "line 2, column county_fips: Brooklyn Criminal Court (Brooklyn, NY) is in county 36047, not 36061"),
+    (
+        {"county_fips": "36061"},
+        "line 2, column county_fips: Brooklyn Criminal Court (Brooklyn, NY) is in county 36047, not 36061",
+    ),
     ({"courthouse": ""}, "line 2, column courthouse: must not be empty"),
     ({"source_url": "not a url"}, "line 2, column source_url: 'not a url' is not a valid URL"),
     ({"reference": "R" * 65}, "line 2, column reference: longer than 64 characters"),
@@ -240,13 +301,16 @@ def test_a_bad_value_is_reported_with_its_line_and_column(brooklyn, clerk, row, 
 def test_every_error_of_the_file_is_reported(brooklyn, clerk):
     report = import_csv(csv_file({"outcome": "x", "agency": "fbi"}, {}, {"state": "ZZ"}), user=clerk)
     assert [error.split(":")[0] for error in report.errors] == [
-        "line 2, column outcome", "line 2, column agency", "line 4, column state",
+        "line 2, column outcome",
+        "line 2, column agency",
+        "line 4, column state",
     ]
 
 
 def test_a_reference_repeated_in_the_file_names_both_lines(brooklyn, clerk):
-    report = import_csv(csv_file({"reference": "OCA-1"}, {"reference": "OCA-2"}, {"reference": "OCA-1"}),
-                        user=clerk)
+    report = import_csv(
+        csv_file({"reference": "OCA-1"}, {"reference": "OCA-2"}, {"reference": "OCA-1"}), user=clerk
+    )
     assert report.errors == ["line 4, column reference: OCA-1 is repeated: it is also on line 2"]
     assert not Incident.objects.exists()
 
@@ -254,32 +318,39 @@ def test_a_reference_repeated_in_the_file_names_both_lines(brooklyn, clerk):
 def test_one_new_courthouse_given_two_counties_is_an_error(db, clerk):
     row = {"courthouse": "New Court", "courthouse_city": "Albany", "county_fips": "36001"}
     report = import_csv(csv_file(row, {**row, "county_fips": "36047"}), user=clerk)
-    assert report.errors == ["line 3, column county_fips: New Court (Albany, NY) is in county 36001 on line 2"]
+    assert report.errors == [
+        "line 3, column county_fips: New Court (Albany, NY) is in county 36001 on line 2"
+    ]
 
 
 def header_without(name):
     return [column for column in COLUMNS if column != name]
 
 
-@pytest.mark.parametrize("header, errors", [
-    (header_without("county_fips"), ["line 1, column county_fips: this column is missing"]),
-    ([*COLUMNS, "notes"], ["line 1, column notes: not a column of this format"]),
-    ([*COLUMNS[1:], "id"],
-     ["line 1: the columns are not in the export's order: " + ", ".join(COLUMNS)]),
-    ([*COLUMNS, "summary"], ["line 1, column summary: this column appears twice"]),
-])
+@pytest.mark.parametrize(
+    "header, errors",
+    [
+        (header_without("county_fips"), ["line 1, column county_fips: this column is missing"]),
+        ([*COLUMNS, "notes"], ["line 1, column notes: not a column of this format"]),
+        ([*COLUMNS[1:], "id"], ["line 1: the columns are not in the export's order: " + ", ".join(COLUMNS)]),
+        ([*COLUMNS, "summary"], ["line 1, column summary: this column appears twice"]),
+    ],
+)
 def test_a_wrong_header_is_refused(brooklyn, clerk, header, errors):
     report = import_csv(csv_file({}, header=header), user=clerk)
     assert report.errors == errors
     assert not Incident.objects.exists()
 
 
-@pytest.mark.parametrize("data, error", [
-    (b"", "line 1: the file is empty; expected a header line and rows"),
-    (b"  \r\n", "line 1: the file is empty; expected a header line and rows"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 3: this is a binary file, not CSV text"),
-    (",".join(COLUMNS).encode() + b"\r\n", "line 2: the file has a header but no rows"),
-])
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        (b"", "line 1: the file is empty; expected a header line and rows"),
+        (b"  \r\n", "line 1: the file is empty; expected a header line and rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 3: this is a binary file, not CSV text"),
+        (",".join(COLUMNS).encode() + b"\r\n", "line 2: the file has a header but no rows"),
+    ],
+)
 def test_an_empty_or_binary_file_is_refused(db, clerk, data, error):
     report = import_csv(data, user=clerk)
     assert report.errors == [error]
@@ -288,10 +359,12 @@ def test_an_empty_or_binary_file_is_refused(db, clerk, data, error):
 def test_a_file_that_is_not_utf8_is_refused_naming_the_line(brooklyn, clerk):
     data = csv_file({"reference": "A"}, {"reference": "B", "summary": "café"}).decode().encode("latin-1")
     report = import_csv(data, user=clerk)
-    assert report.errors == [(
-        "line 3: the file is not UTF-8 text (byte 0xE9); save it as UTF-8 (\"CSV UTF-8\" in Excel) "
-        "and try again"
-    )]
+    assert report.errors == [
+        (
+            'line 3: the file is not UTF-8 text (byte 0xE9); save it as UTF-8 ("CSV UTF-8" in Excel) '
+            "and try again"
+        )
+    ]
     assert not Incident.objects.exists()
 
 
@@ -313,10 +386,12 @@ def test_the_size_limit_is_enforced_with_a_clear_message(brooklyn, clerk, settin
     data = csv_file({"reference": "A"})
     settings.IMPORT_MAX_BYTES = len(data) - 1
     report = import_csv(data, user=clerk)
-    assert report.errors == [(
-        f"line 1: the file is {len(data):,} bytes, over the limit of {len(data) - 1:,} bytes "
-        "(IMPORT_MAX_BYTES); split it into smaller files"
-    )]
+    assert report.errors == [
+        (
+            f"line 1: the file is {len(data):,} bytes, over the limit of {len(data) - 1:,} bytes "
+            "(IMPORT_MAX_BYTES); split it into smaller files"
+        )
+    ]
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(brooklyn, clerk):
@@ -340,11 +415,28 @@ def test_an_import_makes_cached_figures_stale(brooklyn, clerk, django_capture_on
 
 def test_export_then_import_into_an_empty_database_gives_the_same_rows(client, clerk):
     el_paso = CourthouseFactory(texas=True, name="El Paso County Courthouse")
-    hostile = ["=SUM(A1)", "'=x", "+1", "-", "@cmd", "\tx", "'hello", "line\nbreak", 'say "hi", ok',
-               "\\N", "résumé ✓", "  padded  ", "cr\rin the middle", ""]
+    hostile = [
+        "=SUM(A1)",
+        "'=x",
+        "+1",
+        "-",
+        "@cmd",
+        "\tx",
+        "'hello",
+        "line\nbreak",
+        'say "hi", ok',
+        "\\N",
+        "résumé ✓",
+        "  padded  ",
+        "cr\rin the middle",
+        "",
+    ]
     for n, summary in enumerate(hostile):
-        IncidentFactory(summary=summary, courthouse=el_paso if n % 2 else CourthouseFactory(),
-                        source_url="" if n % 3 else "https://example.org/a?b=1")
+        IncidentFactory(
+            summary=summary,
+            courthouse=el_paso if n % 2 else CourthouseFactory(),
+            source_url="" if n % 3 else "https://example.org/a?b=1",
+        )
     IncidentFactory(month_only=True, reference="OCA-77", observed=True, verification="disputed")
     IncidentFactory(retracted=True)  # not exported, so not imported
     exported = export_bytes(client)
@@ -387,7 +479,9 @@ def clerk_client(client, clerk, settings, tmp_path):
 def upload(client, data, name="incidents.csv"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post("/incidents/import/", {"file": SimpleUploadedFile(name, data, content_type="text/csv")})
+    return client.post(
+        "/incidents/import/", {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
+    )
 
 
 def token_of(response):
@@ -402,10 +496,16 @@ def test_the_upload_page_states_the_limits(clerk_client, settings):
 
 def test_an_upload_shows_a_preview_and_writes_nothing(brooklyn, clerk_client):
     IncidentFactory(reference="OCA-1", courthouse=brooklyn)
-    new_place = {"reference": "OCA-3", "courthouse": "New Court", "courthouse_city": "Albany",
-                 "county_fips": "36001"}
-    response = upload(clerk_client, csv_file({"reference": "OCA-1", "summary": "Changed."},
-                                             {"reference": "OCA-2"}, new_place))
+    new_place = {
+        "reference": "OCA-3",
+        "courthouse": "New Court",
+        "courthouse_city": "Albany",
+        "county_fips": "36001",
+    }
+    response = upload(
+        clerk_client,
+        csv_file({"reference": "OCA-1", "summary": "Changed."}, {"reference": "OCA-2"}, new_place),
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "Import preview" in html and "Nothing has been saved yet." in html

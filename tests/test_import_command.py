@@ -42,11 +42,17 @@ def test_it_imports_a_file_and_reports_what_it_did(brooklyn, tmp_path, court_adm
 
 
 def test_a_dry_run_reports_and_writes_nothing(brooklyn, tmp_path):
-    path = write(tmp_path, csv_file({"reference": "A"}, {"courthouse": "New Court", "courthouse_city": "Albany",
-                                                          "county_fips": "36001"}))
+    path = write(
+        tmp_path,
+        csv_file(
+            {"reference": "A"},
+            {"courthouse": "New Court", "courthouse_city": "Albany", "county_fips": "36001"},
+        ),
+    )
     out, _ = run(path, "--dry-run")
-    assert out.startswith("Dry run, nothing written: 2 rows: 2 to create, 0 to update, 0 unchanged, "
-                          "1 courthouses to create")
+    assert out.startswith(
+        "Dry run, nothing written: 2 rows: 2 to create, 0 to update, 0 unchanged, 1 courthouses to create"
+    )
     assert not Incident.objects.exists()
 
 

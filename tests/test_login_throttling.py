@@ -46,10 +46,18 @@ def test_the_lock_is_per_address(client, clerk):
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_lock(client, clerk):
     for n in range(5):
-        client.post(LOGIN, {"username": "clerk", "password": "wrong"}, REMOTE_ADDR="10.0.0.1",
-                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
-    response = client.post(LOGIN, {"username": "clerk", "password": "right-password-1"},
-                           REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.99")
+        client.post(
+            LOGIN,
+            {"username": "clerk", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+    response = client.post(
+        LOGIN,
+        {"username": "clerk", "password": "right-password-1"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="192.0.2.99",
+    )
     assert response.status_code == 429
 
 

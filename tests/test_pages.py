@@ -61,9 +61,7 @@ def test_the_list_shows_the_count_and_a_csv_link_with_the_same_filters(client):
     many(3)
     content = page(client, "/incidents/?state=NY&outcome=arrested&ordering=date")
     assert "3 incidents" in content
-    href = html.unescape(
-        re.search(r'href="(/incidents/export\.csv[^"]*)"', content).group(1)
-    )
+    href = html.unescape(re.search(r'href="(/incidents/export\.csv[^"]*)"', content).group(1))
     assert "Download these 3 incidents as CSV" in content
     assert query_of(href) == {
         "state": ["NY"],
@@ -76,9 +74,7 @@ def test_the_csv_link_never_carries_a_page_cursor(client):
     many(60)
     first = page(client, "/incidents/?state=NY")
     second = page(client, link(first, "next"))
-    href = html.unescape(
-        re.search(r'href="(/incidents/export\.csv[^"]*)"', second).group(1)
-    )
+    href = html.unescape(re.search(r'href="(/incidents/export\.csv[^"]*)"', second).group(1))
     assert query_of(href) == {"state": ["NY"]}
 
 
@@ -87,9 +83,7 @@ def test_active_filters_show_as_chips_that_remove_one_value(client):
     content = page(client, "/incidents/?state=NY&state=TX&outcome=arrested")
     chips = {
         html.unescape(label): html.unescape(url)
-        for url, label in re.findall(
-            r'<a class="chip" href="([^"]*)"[^>]*><span>([^<]*)</span>', content
-        )
+        for url, label in re.findall(r'<a class="chip" href="([^"]*)"[^>]*><span>([^<]*)</span>', content)
     }
     assert set(chips) == {"State: New York", "State: Texas", "Outcome: Arrested"}
     assert query_of(chips["State: Texas"]) == {"state": ["NY"], "outcome": ["arrested"]}
@@ -103,9 +97,7 @@ def test_column_headers_sort_the_list(client):
     content = page(client, "/incidents/")
     assert row_ids(content) == [low.pk, high.pk]
     assert 'aria-sort="descending"' in content  # the date column, the default order
-    people = re.search(
-        r'<a href="([^"]*ordering=-people_count[^"]*)">People', content
-    ).group(1)
+    people = re.search(r'<a href="([^"]*ordering=-people_count[^"]*)">People', content).group(1)
     people = urljoin("/incidents/", html.unescape(people))
     assert row_ids(page(client, people)) == [high.pk, low.pk]
     assert row_ids(page(client, "/incidents/?ordering=people_count")) == [
@@ -117,9 +109,7 @@ def test_column_headers_sort_the_list(client):
 
 def test_keyset_pages_list_every_row_once_in_order_and_go_back(client):
     incidents = many(views.PAGE_SIZE * 2 + 7)
-    expected = [
-        i.pk for i in sorted(incidents, key=lambda i: (i.date, i.pk), reverse=True)
-    ]
+    expected = [i.pk for i in sorted(incidents, key=lambda i: (i.date, i.pk), reverse=True)]
     seen, url, pages = [], "/incidents/", []
     while url:
         content = page(client, url)
@@ -134,9 +124,7 @@ def test_keyset_pages_list_every_row_once_in_order_and_go_back(client):
     assert row_ids(page(client, link(back, "prev"))) == expected[: views.PAGE_SIZE]
 
 
-@pytest.mark.parametrize(
-    "ordering", ["date", "-people_count", "updated_at", "-updated_at"]
-)
+@pytest.mark.parametrize("ordering", ["date", "-people_count", "updated_at", "-updated_at"])
 def test_keyset_pages_work_for_every_ordering_with_ties(client, ordering):
     incidents = many(views.PAGE_SIZE + 5, people_count=2)  # every people_count ties
     seen, url = [], f"/incidents/?ordering={ordering}"
@@ -166,9 +154,7 @@ def test_counting_stops_at_the_cap(client, monkeypatch):
     assert "Download these incidents as CSV (more than 55)" in content
 
 
-@pytest.mark.parametrize(
-    "cursor", ["zzz", "%00", "eyJ4IjoxfQ", "WyJuZXh0IiwiLWRhdGUiLCJ4IiwxXQ", "A" * 400]
-)
+@pytest.mark.parametrize("cursor", ["zzz", "%00", "eyJ4IjoxfQ", "WyJuZXh0IiwiLWRhdGUiLCJ4IiwxXQ", "A" * 400])
 def test_a_bad_page_link_is_a_form_error_not_a_server_error(client, cursor):
     many(2)
     content = page(client, f"/incidents/?state=NY&cursor={cursor}", status=400)
@@ -180,9 +166,7 @@ def test_a_page_link_for_another_ordering_is_refused(client):
     many(views.PAGE_SIZE + 1)
     next_page = link(page(client, "/incidents/"), "next")
     cursor = query_of(next_page)["cursor"][0]
-    assert "not valid" in page(
-        client, f"/incidents/?ordering=people_count&cursor={cursor}", status=400
-    )
+    assert "not valid" in page(client, f"/incidents/?ordering=people_count&cursor={cursor}", status=400)
 
 
 def test_the_empty_state_says_so(client):
@@ -196,9 +180,7 @@ def test_the_empty_state_says_so(client):
 def test_the_list_works_without_javascript(client):
     many(1)
     content = page(client, "/incidents/")
-    assert re.search(
-        r'<form class="filters" method="get" action="/incidents/"', content
-    )
+    assert re.search(r'<form class="filters" method="get" action="/incidents/"', content)
     assert '<button type="submit">' in content
 
 
@@ -206,18 +188,14 @@ def test_the_list_works_without_javascript(client):
 
 
 def test_the_detail_page_shows_every_public_field_with_its_label(client):
-    incident = IncidentFactory(
-        source_url="https://news.example.org/story", summary="Agents waited outside."
-    )
+    incident = IncidentFactory(source_url="https://news.example.org/story", summary="Agents waited outside.")
     content = page(client, f"/incidents/{incident.pk}/")
     for name in PUBLIC_FIELDS:
         label = str(Incident._meta.get_field(name).verbose_name)
         assert f"<dt>{html.escape(label[0].upper() + label[1:])}</dt>" in content, name
     assert f'href="/courthouses/{incident.courthouse.slug}/"' in content
     assert 'href="/counties/36047/"' in content
-    assert (
-        '<a href="https://news.example.org/story" rel="noopener nofollow">' in content
-    )
+    assert '<a href="https://news.example.org/story" rel="noopener nofollow">' in content
     assert "Verified: the tracker confirmed" in content
     assert "Agents waited outside." in content
     assert content.count("<h1") == 1
@@ -225,9 +203,7 @@ def test_the_detail_page_shows_every_public_field_with_its_label(client):
 
 def test_a_month_precision_date_says_only_the_month_is_known(client):
     incident = IncidentFactory(month_only=True)
-    assert "May 2019 (only the month is known)" in page(
-        client, f"/incidents/{incident.pk}/"
-    )
+    assert "May 2019 (only the month is known)" in page(client, f"/incidents/{incident.pk}/")
 
 
 def test_the_change_log_lists_dated_public_corrections_only(client, superuser):
@@ -271,15 +247,10 @@ def test_the_courthouse_list_counts_incidents_per_courthouse_under_the_filters(c
     IncidentFactory.create_batch(2, courthouse=brooklyn)
     IncidentFactory(courthouse=el_paso)
     content = page(client, "/courthouses/")
-    assert content.index("Brooklyn Criminal Court") < content.index(
-        "El Paso County Courthouse"
-    )
+    assert content.index("Brooklyn Criminal Court") < content.index("El Paso County Courthouse")
     assert re.search(r'<td class="num">2</td>', content)
     filtered = page(client, "/courthouses/?state=TX")
-    assert (
-        "El Paso County Courthouse" in filtered
-        and "Brooklyn Criminal Court</a>" not in filtered
-    )
+    assert "El Paso County Courthouse" in filtered and "Brooklyn Criminal Court</a>" not in filtered
 
 
 def test_a_courthouse_page_lists_its_incidents_with_a_trend_and_the_filters(client):
@@ -293,9 +264,7 @@ def test_a_courthouse_page_lists_its_incidents_with_a_trend_and_the_filters(clie
     assert 'id="chart-month-data"' in content
     assert f"/api/stats/?by=month&amp;courthouse={here.slug}" in content
     assert f"/incidents/export.csv?courthouse={here.slug}" in content
-    assert row_ids(page(client, f"/courthouses/{here.slug}/?outcome=attempted")) == [
-        attempted.pk
-    ]
+    assert row_ids(page(client, f"/courthouses/{here.slug}/?outcome=attempted")) == [attempted.pk]
     assert other.pk not in row_ids(content)
 
 
@@ -321,32 +290,19 @@ def test_unknown_places_are_not_found(client):
 def test_county_autocomplete_finds_counties_by_name_or_fips(client):
     found = client.get("/counties/autocomplete.json?q=kings").json()["results"]
     assert {"value": "36047", "label": "Kings County, NY"} in found
-    assert (
-        client.get("/counties/autocomplete.json?q=360")
-        .json()["results"][0]["value"]
-        .startswith("360")
-    )
-    in_texas = client.get("/counties/autocomplete.json?q=king&state=TX").json()[
-        "results"
-    ]
+    assert client.get("/counties/autocomplete.json?q=360").json()["results"][0]["value"].startswith("360")
+    in_texas = client.get("/counties/autocomplete.json?q=king&state=TX").json()["results"]
     assert in_texas and all(item["label"].endswith(", TX") for item in in_texas)
 
 
 def test_courthouse_autocomplete_finds_courthouses_by_name_or_city(client):
     court = CourthouseFactory(name="Stanley Mosk Courthouse", california=True)
     found = client.get("/courthouses/autocomplete.json?q=mosk").json()["results"]
-    assert found == [
-        {"value": court.slug, "label": "Stanley Mosk Courthouse (Los Angeles, CA)"}
-    ]
-    assert (
-        client.get("/courthouses/autocomplete.json?q=los+ang").json()["results"]
-        == found
-    )
+    assert found == [{"value": court.slug, "label": "Stanley Mosk Courthouse (Los Angeles, CA)"}]
+    assert client.get("/courthouses/autocomplete.json?q=los+ang").json()["results"] == found
 
 
-@pytest.mark.parametrize(
-    "url", ["/counties/autocomplete.json", "/courthouses/autocomplete.json"]
-)
+@pytest.mark.parametrize("url", ["/counties/autocomplete.json", "/courthouses/autocomplete.json"])
 @pytest.mark.parametrize("query", ["", "?q=", "?q=" + "x" * 101, "?q=a%00"])
 def test_autocomplete_without_a_usable_term_answers_400_naming_it(client, url, query):
     response = client.get(url + query)
@@ -387,15 +343,11 @@ def test_no_public_page_shows_a_staff_only_value(client, everything):
             assert sentinel not in content, (url, sentinel)
 
 
-def test_every_page_has_one_h1_a_title_labelled_fields_and_no_inline_script(
-    client, everything
-):
+def test_every_page_has_one_h1_a_title_labelled_fields_and_no_inline_script(client, everything):
     for url in public_urls(everything):
         content = page(client, url)
         assert content.count("<h1") == 1, url
-        assert re.search(
-            r"<title>[^<]+ · Courthouse ICE Arrest Tracker</title>", content
-        ), url
+        assert re.search(r"<title>[^<]+ · Courthouse ICE Arrest Tracker</title>", content), url
         for script in re.findall(r"<script[^>]*>", content):
             assert "src=" in script or 'type="application/json"' in script, (
                 url,
@@ -410,9 +362,7 @@ def test_every_page_has_one_h1_a_title_labelled_fields_and_no_inline_script(
 # Anonymous visitors: one query for the demo banner, one for the 56 states of the form.
 
 
-def test_the_list_page_runs_a_fixed_number_of_queries(
-    client, django_assert_num_queries
-):
+def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     many(3)
     # banner, states, rows (a short first page needs no count)
     with django_assert_num_queries(3):
@@ -424,18 +374,14 @@ def test_the_list_page_runs_a_fixed_number_of_queries(
         client.get("/incidents/?state=NY&outcome=arrested")
 
 
-def test_a_deep_list_page_runs_as_many_queries_as_the_first(
-    client, django_assert_num_queries
-):
+def test_a_deep_list_page_runs_as_many_queries_as_the_first(client, django_assert_num_queries):
     many(views.PAGE_SIZE * 2 + 1)
     next_page = link(page(client, "/incidents/"), "next")
     with django_assert_num_queries(4):
         client.get(next_page)
 
 
-def test_the_detail_page_runs_a_fixed_number_of_queries(
-    client, django_assert_num_queries
-):
+def test_the_detail_page_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     incident = IncidentFactory()
     for people in (2, 3, 4):
         incident.people_count = people
@@ -444,9 +390,7 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(
         client.get(f"/incidents/{incident.pk}/")
 
 
-def test_the_dashboard_runs_a_fixed_number_of_queries_once_cached(
-    client, django_assert_num_queries
-):
+def test_the_dashboard_runs_a_fixed_number_of_queries_once_cached(client, django_assert_num_queries):
     many(3)
     client.get("/")
     with django_assert_num_queries(4):  # banner, states, data version, cached charts
@@ -457,9 +401,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_once_cached(
         client.get("/?state=NY")
 
 
-def test_place_pages_run_a_fixed_number_of_queries_once_cached(
-    client, django_assert_num_queries
-):
+def test_place_pages_run_a_fixed_number_of_queries_once_cached(client, django_assert_num_queries):
     incident = many(views.PAGE_SIZE + 1)[0]
     url = f"/courthouses/{incident.courthouse.slug}/"
     client.get(url)
@@ -475,6 +417,4 @@ def test_signed_in_staff_see_an_edit_link_on_the_detail_page(client):
     incident = IncidentFactory()
     user = User.objects.create_superuser("editor", "e@example.org", "pw-editor-123")
     client.force_login(user)
-    assert f'href="/incidents/{incident.pk}/edit/"' in page(
-        client, f"/incidents/{incident.pk}/"
-    )
+    assert f'href="/incidents/{incident.pk}/edit/"' in page(client, f"/incidents/{incident.pk}/")

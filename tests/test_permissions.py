@@ -23,18 +23,33 @@ def entry_data(incident=None, **overrides):
     """What the entry form posts: an incident's own values, or a valid new one."""
     if incident is None:
         data = {
-            "courthouse": Courthouse.objects.first().slug, "date": "2019-05-14",
-            "date_precision": "day", "outcome": "arrested", "people_count": "1",
-            "case_type": "criminal", "person_role": "defendant", "location": "inside",
-            "agency": "ice", "warrant": "none", "plain_clothes": "yes", "agents_identified": "no",
-            "force_used": "unknown", "court_staff_assisted": "unknown", "source_type": "attorney",
-            "source_url": "", "summary": "Agents arrested a defendant.", "reference": "",
-            "docket_number": "", "reporter_contact": "", "internal_notes": "",
+            "courthouse": Courthouse.objects.first().slug,
+            "date": "2019-05-14",
+            "date_precision": "day",
+            "outcome": "arrested",
+            "people_count": "1",
+            "case_type": "criminal",
+            "person_role": "defendant",
+            "location": "inside",
+            "agency": "ice",
+            "warrant": "none",
+            "plain_clothes": "yes",
+            "agents_identified": "no",
+            "force_used": "unknown",
+            "court_staff_assisted": "unknown",
+            "source_type": "attorney",
+            "source_url": "",
+            "summary": "Agents arrested a defendant.",
+            "reference": "",
+            "docket_number": "",
+            "reporter_contact": "",
+            "internal_notes": "",
         }
     else:
         data = {name: str(getattr(incident, name)) for name in IncidentForm.Meta.fields}
-        data.update(courthouse=incident.courthouse.slug, date=incident.date.isoformat(),
-                    version=incident.version)
+        data.update(
+            courthouse=incident.courthouse.slug, date=incident.date.isoformat(), version=incident.version
+        )
     return {**data, **overrides}
 
 
@@ -52,8 +67,12 @@ def actions(incident):
         ("post", "/incidents/import/", csv_upload, ADMIN),
         ("post", "/incidents/import/confirm/", {"token": "x"}, ADMIN),
         ("get", "/staff/courthouses/new/", None, ADMIN),
-        ("post", "/staff/courthouses/new/",
-         {"name": "New Court", "city": "Albany", "state": "NY", "county": "36001"}, ADMIN),
+        (
+            "post",
+            "/staff/courthouses/new/",
+            {"name": "New Court", "city": "Albany", "state": "NY", "county": "36001"},
+            ADMIN,
+        ),
         ("get", "/staff/courthouses.json?q=test", None, ADMIN),
         ("get", "/staff/counties.json?state=NY", None, ADMIN),
         ("get", f"/incidents/{pk}/review/", None, REVIEWER),
@@ -84,8 +103,9 @@ def setup(db):
 
 def snapshot():
     return (
-        list(Incident.objects.order_by("pk").values_list("pk", "version", "status", "verification",
-                                                          "summary")),
+        list(
+            Incident.objects.order_by("pk").values_list("pk", "version", "status", "verification", "summary")
+        ),
         Courthouse.objects.count(),
         Incident.history.count(),
     )
@@ -94,8 +114,14 @@ def snapshot():
 def test_the_groups_exist_with_their_permissions(db):
     admin = set(Group.objects.get(name="Court administrators").permissions.values_list("codename", flat=True))
     reviewer = set(Group.objects.get(name="Reviewers").permissions.values_list("codename", flat=True))
-    assert admin == {"add_incident", "change_incident", "view_incident", "add_courthouse",
-                     "change_courthouse", "view_courthouse"}
+    assert admin == {
+        "add_incident",
+        "change_incident",
+        "view_incident",
+        "add_courthouse",
+        "change_courthouse",
+        "view_courthouse",
+    }
     assert reviewer == {"review_incident", "retract_incident"}
 
 
@@ -160,13 +186,19 @@ def test_a_reviewer_cannot_edit_or_create(client, setup, reviewer):
     assert setup.summary != "Reviewer edit." and Incident.objects.count() == 1
 
 
-@pytest.mark.parametrize("url, data", [
-    ("/incidents/new/", "entry"),
-    ("/incidents/{pk}/edit/", "edit"),
-    ("/incidents/{pk}/retract/", {"reason": "Duplicate."}),
-    ("/incidents/{pk}/verification/", {"verification": "disputed"}),
-    ("/staff/courthouses/new/", {"name": "New Court", "city": "Albany", "state": "NY", "county": "36001"}),
-])
+@pytest.mark.parametrize(
+    "url, data",
+    [
+        ("/incidents/new/", "entry"),
+        ("/incidents/{pk}/edit/", "edit"),
+        ("/incidents/{pk}/retract/", {"reason": "Duplicate."}),
+        ("/incidents/{pk}/verification/", {"verification": "disputed"}),
+        (
+            "/staff/courthouses/new/",
+            {"name": "New Court", "city": "Albany", "state": "NY", "county": "36001"},
+        ),
+    ],
+)
 def test_a_post_without_csrf_token_is_refused(setup, superuser, url, data):
     client = Client(enforce_csrf_checks=True)
     client.force_login(superuser)
@@ -192,8 +224,9 @@ def test_the_sign_in_page_signs_in_and_returns_to_the_page_asked_for(client, cou
     html = client.get("/accounts/login/?next=/incidents/new/").content.decode()
     assert '<label for="id_username">Username</label>' in html
     assert '<input type="hidden" name="next" value="/incidents/new/">' in html
-    response = client.post("/accounts/login/", {"username": "clerk", "password": "pw-clerk-123",
-                                                "next": "/incidents/new/"})
+    response = client.post(
+        "/accounts/login/", {"username": "clerk", "password": "pw-clerk-123", "next": "/incidents/new/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/incidents/new/"
     assert client.get("/incidents/new/").status_code == 200
 

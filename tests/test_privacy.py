@@ -31,8 +31,11 @@ def incidents():
     public.version += 1
     public.save()
     retracted = IncidentFactory(
-        courthouse=public.courthouse, summary=RETRACTED_SUMMARY, status="retracted",
-        retraction_reason=RETRACTION_REASON, **SENTINELS,
+        courthouse=public.courthouse,
+        summary=RETRACTED_SUMMARY,
+        status="retracted",
+        retraction_reason=RETRACTION_REASON,
+        **SENTINELS,
     )
     return public, retracted
 
@@ -40,11 +43,21 @@ def incidents():
 def public_urls(public):
     courthouse = public.courthouse
     urls = [
-        "/", "/?state=NY", "/incidents/", "/incidents/?state=NY&case_type=criminal",
-        "/incidents/?q=SENTINEL", "/incidents/?ordering=-updated_at", f"/incidents/{public.pk}/",
-        "/courthouses/", f"/courthouses/{courthouse.slug}/", f"/counties/{public.county_id}/",
-        "/incidents/export.csv", "/incidents/export.csv?excel=1&state=NY", "/api/incidents/",
-        "/api/incidents/?q=SENTINEL", "/data/",
+        "/",
+        "/?state=NY",
+        "/incidents/",
+        "/incidents/?state=NY&case_type=criminal",
+        "/incidents/?q=SENTINEL",
+        "/incidents/?ordering=-updated_at",
+        f"/incidents/{public.pk}/",
+        "/courthouses/",
+        f"/courthouses/{courthouse.slug}/",
+        f"/counties/{public.county_id}/",
+        "/incidents/export.csv",
+        "/incidents/export.csv?excel=1&state=NY",
+        "/api/incidents/",
+        "/api/incidents/?q=SENTINEL",
+        "/data/",
     ]
     urls += [f"/api/stats/?by={by}" for by in STATS]
     urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]

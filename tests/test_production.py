@@ -26,7 +26,10 @@ def production_env(**extra):
 def test_check_deploy_is_clean_in_production_mode():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True,
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -40,7 +43,10 @@ def test_production_settings_turn_on_https_protections():
     env = production_env(DJANGO_SETTINGS_MODULE="tracker.settings")
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.split() == ["True", "True", "True", "31536000"]
 
@@ -48,9 +54,16 @@ def test_production_settings_turn_on_https_protections():
 def test_a_proxy_that_terminates_tls_can_switch_the_redirect_off():
     env = production_env(DJANGO_SSL_REDIRECT="false", DJANGO_SETTINGS_MODULE="tracker.settings")
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings as s;"
-         "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s;"
+            "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.split() == ["False", "True"]
 

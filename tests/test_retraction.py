@@ -46,14 +46,25 @@ def test_a_retraction_hides_the_incident_everywhere_and_keeps_it(
     with django_capture_on_commit_callbacks(execute=True):
         response = retract(reviewer_client, incident)
     assert response.status_code == 302 and response["Location"] == f"/incidents/{incident.pk}/review/"
-    assert public_views(incident) == {"detail": False, "list": False, "export": False, "api": False,
-                                      "stats": 0}
+    assert public_views(incident) == {
+        "detail": False,
+        "list": False,
+        "export": False,
+        "api": False,
+        "stats": 0,
+    }
     incident.refresh_from_db()
     assert (incident.status, incident.retraction_reason, incident.version) == (
-        "retracted", "Duplicate of OCA-7.", 2)
+        "retracted",
+        "Duplicate of OCA-7.",
+        2,
+    )
     latest = incident.history.first()
     assert (latest.history_user, latest.status, latest.retraction_reason) == (
-        reviewer, "retracted", "Duplicate of OCA-7.")
+        reviewer,
+        "retracted",
+        "Duplicate of OCA-7.",
+    )
 
 
 def test_a_retraction_needs_a_reason(incident, reviewer_client):
@@ -83,7 +94,9 @@ def test_restore_only_answers_post(incident, reviewer_client):
     assert reviewer_client.get(f"/incidents/{incident.pk}/restore/").status_code == 405
 
 
-def test_the_review_page_offers_what_the_reviewer_may_do(incident, reviewer_client, django_assert_num_queries):
+def test_the_review_page_offers_what_the_reviewer_may_do(
+    incident, reviewer_client, django_assert_num_queries
+):
     with django_assert_num_queries(6):  # session, user, permissions (2), incident, demo banner
         html = reviewer_client.get(f"/incidents/{incident.pk}/review/").content.decode()
     assert f'action="/incidents/{incident.pk}/verification/"' in html

@@ -19,7 +19,10 @@ def run_with(env_changes):
 def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     result = run_with({"DJANGO_DEBUG": "false"})
     assert result.returncode != 0
-    assert result.stderr.strip() == "Configuration error: DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false"
+    assert (
+        result.stderr.strip()
+        == "Configuration error: DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false"
+    )
 
 
 def test_it_starts_with_a_development_key_while_debugging():

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, required=True)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
-            "--courthouses", type=int, default=200,
+            "--courthouses",
+            type=int,
+            default=200,
             help="make sure at least this many courthouses exist (synthetic ones are added)",
         )
 
@@ -51,7 +53,9 @@ class Command(BaseCommand):
             for n in range(missing):
                 fips, name = rng.choice(counties)
                 Courthouse.objects.create(
-                    name=f"{name} Courthouse {n + 1}", city=name.split(" ")[0], county_id=fips,
+                    name=f"{name} Courthouse {n + 1}",
+                    city=name.split(" ")[0],
+                    county_id=fips,
                     slug=f"synthetic-{fips}-{n + 1}-{rng.getrandbits(24):06x}",
                 )
         pool = list(Courthouse.objects.select_related("county"))

@@ -16,11 +16,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="path of the CSV file")
         parser.add_argument(
-            "--dry-run", action="store_true",
+            "--dry-run",
+            action="store_true",
             help="validate and report what would be created and updated; write nothing",
         )
         parser.add_argument(
-            "--user", help="username recorded as the author of the changes (default: none)",
+            "--user",
+            help="username recorded as the author of the changes (default: none)",
         )
 
     def handle(self, *args, file, dry_run, user, **options):
@@ -31,9 +33,7 @@ class Command(BaseCommand):
         for line in report.error_lines:
             self.stderr.write(line)
         if report.error_count:
-            raise CommandError(
-                f"{report.error_count:,} errors in {file}; nothing was imported."
-            )
+            raise CommandError(f"{report.error_count:,} errors in {file}; nothing was imported.")
         elapsed = time.monotonic() - started
         prefix = "Dry run, nothing written: " if dry_run else "Imported "
         self.stdout.write(f"{prefix}{report.summary()} ({elapsed:.1f} s).")

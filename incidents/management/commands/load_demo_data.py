@@ -35,7 +35,9 @@ class Command(BaseCommand):
         events, _ = PolicyEvent.objects.filter(is_demo=True).delete()
         courthouses, _ = Courthouse.objects.filter(is_demo=True, incidents__isnull=True).delete()
         bump_data_version()
-        self.stdout.write(f"Removed {incidents} demo incidents, {courthouses} courthouses, {events} policy events.")
+        self.stdout.write(
+            f"Removed {incidents} demo incidents, {courthouses} courthouses, {events} policy events."
+        )
 
     @transaction.atomic
     def load(self):
@@ -46,10 +48,12 @@ class Command(BaseCommand):
                 date=date, title=title, defaults=dict(jurisdiction=jurisdiction, url=url, is_demo=True)
             )
         bump_data_version()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data: {len(courthouses)} courthouses, {created} incidents created "
-            f"({Incident.objects.demo().count()} demo incidents in all)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data: {len(courthouses)} courthouses, {created} incidents created "
+                f"({Incident.objects.demo().count()} demo incidents in all)."
+            )
+        )
 
     def courthouses(self):
         by_name = {}
@@ -70,10 +74,19 @@ class Command(BaseCommand):
         new = build_incidents(rng, list(courthouses.values()), SYNTHETIC_COUNT, "DEMO-", is_demo=True)
         for fields in demo.REPORTED_2017:
             courthouse = courthouses[fields["courthouse"]]
-            new.append(Incident(**{**fields, "courthouse": courthouse}, county_id=courthouse.county_id,
-                                state_id=courthouse.state_code, is_demo=True))
-        existing = set(Incident.objects.filter(reference__in=[i.reference for i in new])
-                       .values_list("reference", flat=True))
+            new.append(
+                Incident(
+                    **{**fields, "courthouse": courthouse},
+                    county_id=courthouse.county_id,
+                    state_id=courthouse.state_code,
+                    is_demo=True,
+                )
+            )
+        existing = set(
+            Incident.objects.filter(reference__in=[i.reference for i in new]).values_list(
+                "reference", flat=True
+            )
+        )
         new = [i for i in new if i.reference not in existing]
         for incident in new:
             incident.full_clean(exclude=["courthouse"])

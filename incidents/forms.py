@@ -1,5 +1,7 @@
 """Staff forms: incident entry and correction, courthouses, review, import."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +9,7 @@ from . import choices
 from .imports import check_size
 from .models import STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,220}")
 RADIO_FIELDS = (
     "date_precision",
     "outcome",
@@ -24,7 +27,7 @@ class CourthouseChoiceField(forms.ModelChoiceField):
 
     default_error_messages = {
         "invalid_choice": _(
-            "No courthouse has the address name %(value)s. Type part of its name and pick it "
+            "No courthouse is called %(value)s. Type part of its name and pick it "
             "from the list, or add the courthouse."
         ),
     }
@@ -32,6 +35,14 @@ class CourthouseChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         queryset = Courthouse.objects.select_related("county")
         super().__init__(queryset=queryset, to_field_name="slug", **kwargs)
+
+    def to_python(self, value):
+        # Only a possible slug reaches the database (PostgreSQL refuses a NUL byte).
+        if value not in self.empty_values and not SLUG.fullmatch(str(value)):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return super().to_python(value)
 
 
 class IncidentForm(forms.ModelForm):
@@ -110,7 +121,7 @@ class IncidentForm(forms.ModelForm):
     def chosen_courthouse(self):
         """The courthouse the form currently names, to show its full name next to the slug."""
         value = self["courthouse"].value()
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not SLUG.fullmatch(value):
             return None
         if self.instance.courthouse_id and self.instance.courthouse.slug == value:
             return self.instance.courthouse

@@ -246,4 +246,8 @@ LOGGING = {
 # Import limits: a file larger than this is refused with a clear message.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
+# Where an uploaded file waits between the import's preview and its confirmation
+# (default: a folder in the system's temporary directory). With several app servers
+# it must be a folder they share.
+IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -906,14 +906,13 @@ def copy_seconds(db):
 
 # --- Browser ---------------------------------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
+def _launch_chromium(playwright):
+    """Debian's Chromium with the same flags as the browser tests (tests/browser.py)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import launch
+
+    return launch(playwright)
 
 
 def browser_bytes(url, settle=1.0, limit=30.0):
@@ -947,7 +946,7 @@ def browser_bytes(url, settle=1.0, limit=30.0):
 
     result = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = _launch_chromium(p)
         try:
             context = browser.new_context()
             page = context.new_page()

@@ -5,34 +5,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from incidents.export import COLUMNS
+from incidents.forms import IncidentEditForm
 from incidents.models import Incident
 
 from .factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
+# Every field of the incident form (from the form itself), plus those of the other staff forms.
 FIELDS = [
-    "courthouse",
-    "date",
-    "date_precision",
-    "outcome",
-    "people_count",
-    "case_type",
-    "person_role",
-    "location",
-    "agency",
-    "warrant",
-    "plain_clothes",
-    "agents_identified",
-    "force_used",
-    "court_staff_assisted",
-    "source_type",
-    "source_url",
-    "summary",
-    "reference",
-    "internal_notes",
-    "docket_number",
-    "reporter_contact",
+    *IncidentEditForm.Meta.fields,
     "version",
     "verification",
     "reason",

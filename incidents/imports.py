@@ -1,12 +1,18 @@
 """Bulk import of the export's CSV format (SPEC.md, "CSV format").
 
 One function, `import_csv`, serves both the web import and the
-`import_incidents` command. It validates every row in Python first, with the
-model's own choices, lengths, validators and `Incident.clean()` rules, using
-a few queries for the whole file (states, counties, courthouses, existing
-references) and none per row. Only a file without any error is written, in
-one transaction, with bulk inserts and updates and one history row for each
-incident actually created or changed.
+`import_incidents` command. It validates every row with the model's own
+choices, lengths, validators and `Incident.clean()` rules, using a few queries
+for the whole file (states, counties, courthouses, existing references) and
+none per row. Everything is written in one transaction, with bulk inserts and
+updates and one history row for each incident actually created or changed; a
+file with any error, or a dry run, leaves the database as it was.
+
+On PostgreSQL the rows to create stream into `COPY` while later rows are still
+being validated, so that the database inserts and indexes while Python reads
+(see `_stream`). The first error stops the stream, the rest of the file is
+still checked so that every error is reported, and the transaction is rolled
+back: nothing of an invalid file is ever committed.
 """
 
 import csv
@@ -123,14 +129,17 @@ def import_csv(data, *, user=None, dry_run=False, progress=None):
         return report
     with transaction.atomic():
         reference = ReferenceData.load()
-        rows = _parse(text, reference, report, progress)
-        if rows is not None:
+        if connection.vendor == "postgresql" and not dry_run:
+            _stream(text, reference, report, user, progress)
+        else:
+            rows = _parse(text, reference, report, progress)
             _plan(rows, reference, report)
-        if report.error_count or dry_run or rows is None:
-            # Belt and braces: nothing above writes, and nothing can commit.
+            if not (report.error_count or dry_run):
+                _write(report, user, progress)
+        if report.error_count or dry_run:
+            # Nothing may commit; a dry run has written nothing to roll back.
             transaction.set_rollback(True)
             return report
-        _write(report, user, progress)
     report.written = True
     return report
 
@@ -173,17 +182,20 @@ def _decode(data, report):
         return None
 
 
-def _parse(text, reference, report, progress):
-    """[(line, field values, (courthouse, city, state), county FIPS)], or None."""
+def _records(text, report, progress):
+    """(line, record) for each non-blank record under a correct header.
+
+    A wrong header, malformed CSV or too many rows is reported and ends the records.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, [])
     except csv.Error as exc:
         report.error(1, f"malformed CSV header ({exc})")
-        return None
+        return
     if not _check_header(header, report):
-        return None
-    rows, check, limit = [], RowChecker(reference, report), settings.IMPORT_MAX_ROWS
+        return
+    limit = settings.IMPORT_MAX_ROWS
     last = reader.line_num  # a record's line is the one after the previous record's last
     try:
         for record in reader:
@@ -193,18 +205,21 @@ def _parse(text, reference, report, progress):
             report.rows += 1
             if report.rows > limit:
                 report.error(line, f"the file has more than {limit:,} rows (IMPORT_MAX_ROWS); split it")
-                return None
-            row = check(line, record)
-            if row:
-                rows.append(row)
+                return
+            yield line, record
             if report.rows % PROGRESS_EVERY == 0:
                 progress(f"read {report.rows:,} rows")
     except csv.Error as exc:
         report.error(last + 1, f"malformed CSV ({exc}); nothing after this line was read")
-        return None
+        return
     if not report.rows:
         report.error(2, "the file has a header but no rows")
-    return rows
+
+
+def _parse(text, reference, report, progress):
+    """[(line, field values, (courthouse, city, state), county FIPS)] of the valid rows."""
+    check = RowChecker(reference, report)
+    return [row for line, record in _records(text, report, progress) if (row := check(line, record))]
 
 
 def _check_header(header, report):
@@ -372,33 +387,55 @@ class ReferenceData:
 
 
 def _plan(rows, reference, report):
-    existing = _existing(rows)
-    new_courthouses = {}  # key -> (Courthouse, first line)
-    matched = {}  # (key, fips) -> courthouse id, or None for one to create
-    for line, fields, key, fips in rows:
-        courthouse_id = matched.get((key, fips), False)
+    plan = Planner(reference, _existing([fields["reference"] for _, fields, *_ in rows]), report)
+    for row in rows:
+        plan(*row)
+    plan.finish()
+
+
+class Planner:
+    """Decides what each valid row does: create, update or nothing; matches courthouses.
+
+    A new courthouse is made once, for the first row naming it; `new_courthouses`
+    may be given ones already saved (the PostgreSQL stream saves them first).
+    """
+
+    def __init__(self, reference, existing, report, new_courthouses=None):
+        self.reference, self.existing, self.report = reference, existing, report
+        self.new_courthouses = new_courthouses or {}  # key -> (Courthouse, first line)
+        self.matched = {}  # (key, fips) -> courthouse id, or None for one to create
+
+    def __call__(self, line, fields, key, fips):
+        """True when the row creates an incident (appended to report.to_create)."""
+        report = self.report
+        courthouse_id = self.matched.get((key, fips), False)
         if courthouse_id is False:
-            courthouse_id = _courthouse_for(line, key, fips, reference, new_courthouses, report)
+            courthouse_id = _courthouse_for(line, key, fips, self.reference, self.new_courthouses, report)
             if courthouse_id is False:
-                continue
-            matched[key, fips] = courthouse_id
+                return False
+            self.matched[key, fips] = courthouse_id
         fields["courthouse_id"], fields["county_id"], fields["state_id"] = courthouse_id, fips, key[2]
-        current = existing.get(fields["reference"])
+        current = self.existing.get(fields["reference"])
         if current is None:
             report.to_create.append((line, fields, key))
-            continue
+            return True
         changed = [name for name in COMPARED if current[name] != fields[name]]
         if not changed:
             report.unchanged += 1
-            continue
+            return False
         fields["pk"] = current["id"]
         report.to_update.append((line, fields, key, [name.removesuffix("_id") for name in changed]))
-    report.new_courthouses = {key: courthouse for key, (courthouse, _) in new_courthouses.items()}
+        return False
+
+    def finish(self):
+        self.report.new_courthouses = {
+            key: courthouse for key, (courthouse, _) in self.new_courthouses.items()
+        }
 
 
-def _existing(rows):
-    """{reference: {column: value}} of the incidents the file names."""
-    references = [fields["reference"] for _, fields, *_ in rows if fields["reference"]]
+def _existing(references):
+    """{reference: {column: value}} of the incidents with these references."""
+    references = [reference for reference in references if reference]
     columns = ("id", "reference", *COMPARED)
     if not references:
         return {}
@@ -427,7 +464,7 @@ def _in_size():
 
 
 def _courthouse_for(line, key, fips, reference, new_courthouses, report):
-    """The matched courthouse's id, None for one to create, False on error."""
+    """The matched courthouse's id (None for one not saved yet), or False on error."""
     matches = reference.courthouses.get(key)
     if matches:
         for pk, county in matches:
@@ -449,39 +486,47 @@ def _courthouse_for(line, key, fips, reference, new_courthouses, report):
             column="county_fips",
         )
         return False
-    return None
+    return courthouse.pk
 
 
 # Writing --------------------------------------------------------------------
 
 
 def _write(report, user, progress):
+    """Write a validated plan with the ORM (every database but PostgreSQL)."""
     now = timezone.now()
-    history = {"default_user": user, "default_change_reason": CHANGE_REASON, "default_date": now}
+    history = _history_defaults(user, now)
     _create_courthouses(list(report.new_courthouses.values()), history)
     _link_new_courthouses(report)
     if report.to_create:
         progress(f"creating {len(report.to_create):,} incidents")
         rows = [fields for _, fields, _ in report.to_create]
-        _ids_after_imported_references(rows)
-        if connection.vendor == "postgresql":
-            _copy_create(rows, user, now)
-        else:
-            _orm_create(rows, user, now, history)
+        _ids_after_imported_references(fields["reference"] for fields in rows)
+        _orm_create(rows, user, now, history)
+    _finish(report, user, now, progress)
+
+
+def _finish(report, user, now, progress):
     if report.to_update:
         progress(f"updating {len(report.to_update):,} incidents")
-        _update_incidents([fields for _, fields, _, _ in report.to_update], user, now, history)
+        _update_incidents(
+            [fields for _, fields, _, _ in report.to_update], user, now, _history_defaults(user, now)
+        )
     # bulk writes send no post_save signal; cached figures must still go stale.
     bump_data_version()
 
 
-def _ids_after_imported_references(rows):
+def _history_defaults(user, now):
+    return {"default_user": user, "default_change_reason": CHANGE_REASON, "default_date": now}
+
+
+def _ids_after_imported_references(references):
     """New ids start after the largest TRK-<number> the file brings in.
 
     Assigned references are TRK-<id>, and a file exported elsewhere brings its
     own: without this, a later incident could be assigned one already in use.
     """
-    numbers = [int(match[1]) for fields in rows if (match := ASSIGNED.fullmatch(fields["reference"]))]
+    numbers = [int(match[1]) for reference in references if (match := ASSIGNED.fullmatch(reference))]
     if not numbers:
         return
     highest, table = max(numbers), Incident._meta.db_table
@@ -572,15 +617,23 @@ def _update_incidents(rows, user, now, history):
     bulk_update_with_history(incidents, Incident, fields, batch_size=BATCH // 2, **history)
 
 
-# PostgreSQL: COPY instead of INSERT --------------------------------------------
+# PostgreSQL: validation streamed into COPY ------------------------------------
 #
 # Django's bulk_create spends most of its time compiling values, one field at a
-# time (2,300 rows/s with history on the reference machine); COPY with rows built
-# here as text writes the same rows and history many times faster. Ids come from
-# the table's own sequence first, so assigned references are final at once.
+# time (2,300 rows/s with history on the reference machine). Here the rows to
+# create are formatted as COPY text as soon as they are validated and fed to one
+# `COPY ... FROM STDIN`: the database inserts and indexes each megabyte while
+# Python validates the next, on the machine's other core. Their history rows are
+# then copied inside the database (INSERT ... SELECT), never formatted twice.
+#
+# Everything the stream needs before its first row is taken from a first, quick
+# reading of the file: the references it names (which rows update, and how many
+# ids to reserve) and the courthouses it creates (saved first, so that rows can
+# name their ids). Ids come from the table's own sequence, so that assigned
+# references (TRK-<id>) are final at once.
 
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-# Per-row columns shared by the incident and its history row, in COPY order.
+# Per-row COPY columns, in this order, then the columns equal on every row.
 ROW_COLUMNS = (
     "id",
     "reference",
@@ -590,31 +643,105 @@ ROW_COLUMNS = (
     "people_count",
     "source_url",
     "summary",
+    "county_id",
+    "state_id",
 )
+CHUNK = 1 << 18  # characters per read: small enough that the database starts at once
 
 
-def _copy_create(rows, user, now):
-    history_model = Incident.history.model
-    user_id = user.pk if user else None
-    fixed = {"created_at": now, "updated_at": now, "created_by_id": user_id, "updated_by_id": user_id}
-    incident_columns, incident_fixed = _fixed_columns(Incident, fixed)
-    history_columns, history_fixed = _fixed_columns(
-        history_model,
-        {
-            **fixed,
-            "history_date": now,
-            "history_change_reason": CHANGE_REASON,
-            "history_type": "+",
-            "history_user_id": user_id,
-        },
-    )
-    # Incident first: a concurrent save locks the tables in this order too.
-    ids = _next_ids(Incident, len(rows))
-    history_ids = _next_ids(history_model, len(rows))
-    incident_lines, history_lines = [], []
-    for fields, pk, history_id in zip(rows, ids, history_ids):
+def _stream(text, reference, report, user, progress):
+    """Validate and write the whole file; on any error report it and write nothing usable."""
+    _lock(Incident)  # before reading references: no one else may add one meanwhile
+    scan = _scan(text, reference)
+    existing = _existing(scan.references)
+    _ids_after_imported_references(scan.references)
+    now = timezone.now()
+    new_courthouses = _save_new_courthouses(scan.courthouses, reference, _history_defaults(user, now))
+    plan = Planner(reference, existing, report, new_courthouses)
+    ids = _next_ids(Incident, sum(1 for ref in scan.references if ref not in existing) or 1)
+    check = RowChecker(reference, report)
+    lines = _created_lines(_records(text, report, progress), check, plan, iter(ids), user, now)
+    columns, fixed = _fixed_columns(Incident, _fixed_values(user, now))
+    _copy(Incident, [*ROW_COLUMNS, *columns], _Reader(lines, fixed))
+    plan.finish()
+    if report.error_count:
+        return  # import_csv rolls the transaction back
+    created = len(report.to_create)
+    if created:
+        progress(f"created {created:,} incidents; recording their history")
+        _copy_history(ids[0], ids[0] + created - 1, user, now)
+    _finish(report, user, now, progress)
+
+
+@dataclass
+class Scan:
+    references: list  # every row's reference, blank ones too
+    courthouses: dict  # (name, city, state) -> (first line, county FIPS) of those not in the database
+
+
+def _scan(text, reference):
+    """A first reading: references and new courthouses. Problems are left to the real reading."""
+    scan = Scan(references=[], courthouses={})
+    at = INDEX["reference"], INDEX["courthouse"], INDEX["courthouse_city"], INDEX["state"]
+    fips_at, columns = INDEX["county_fips"], len(COLUMNS)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        if tuple(next(reader, [])) != COLUMNS:
+            return scan
+        last, limit = reader.line_num, settings.IMPORT_MAX_ROWS
+        for record in reader:
+            line, last = last + 1, reader.line_num
+            if len(record) != columns or len(scan.references) >= limit:
+                continue
+            ref, name, city, state = (_unescaped(record[n]) for n in at)
+            scan.references.append(ref)
+            key = (name, city, state)
+            if key not in reference.courthouses and key not in scan.courthouses:
+                scan.courthouses[key] = (line, _unescaped(record[fips_at]))
+    except csv.Error:
+        pass
+    return scan
+
+
+def _unescaped(value):
+    return unescape_formula(value) if value[:1] == "'" else value
+
+
+def _save_new_courthouses(courthouses, reference, history):
+    """{key: (Courthouse, first line)} saved for each new courthouse a valid row could name.
+
+    A row naming one with an invalid place is reported by RowChecker, and the file
+    is then rolled back: what is saved here never outlives an invalid file.
+    """
+    new = {}
+    for (name, city, state), (line, fips) in courthouses.items():
+        valid = (
+            reference.counties.get(fips) == state
+            and name.strip()
+            and city.strip()
+            and len(name) <= LIMITS["courthouse"]
+            and len(city) <= LIMITS["courthouse_city"]
+        )
+        if valid:
+            new[name, city, state] = (Courthouse(name=name, city=city, county_id=fips), line)
+    _create_courthouses([courthouse for courthouse, _ in new.values()], history)
+    return new
+
+
+def _created_lines(records, check, plan, ids, user, now):
+    """COPY text of each incident to create, while no row so far has an error.
+
+    After the first error it yields nothing more but still checks every row.
+    """
+    report = check.report
+    for line, record in records:
+        row = check(line, record)
+        if not row or not plan(*row) or report.error_count:
+            continue
+        fields = row[1]
+        pk = next(ids)
         fields["reference"] = fields["reference"] or assigned_reference(pk)
-        common = "\t".join(
+        yield "\t".join(
             (
                 str(pk),
                 fields["reference"].translate(COPY_ESCAPES),
@@ -624,21 +751,39 @@ def _copy_create(rows, user, now):
                 str(fields["people_count"]),
                 fields["source_url"].translate(COPY_ESCAPES),
                 fields["summary"].translate(COPY_ESCAPES),
+                fields["county_id"],
+                fields["state_id"],
             )
         )
-        incident_lines.append(f"{common}\t{fields['county_id']}\t{fields['state_id']}\t{incident_fixed}")
-        history_lines.append(f"{common}\t{history_id}\t{history_fixed}")
-    _copy(Incident, [*ROW_COLUMNS, "county_id", "state_id", *incident_columns], incident_lines)
-    _copy(history_model, [*ROW_COLUMNS, "history_id", *history_columns], history_lines)
+
+
+class _Reader:
+    """A file for copy_expert: COPY lines, about `size` characters per read."""
+
+    def __init__(self, lines, fixed):
+        self.lines, self.suffix = lines, f"\t{fixed}\n"
+
+    def read(self, size=-1):
+        parts, total, suffix = [], 0, self.suffix
+        for line in self.lines:
+            parts.append(line)
+            total += len(line)
+            if 0 < size <= total:
+                break
+        return suffix.join(parts) + suffix if parts else ""
+
+
+def _fixed_values(user, now):
+    user_id = user.pk if user else None
+    return {"created_at": now, "updated_at": now, "created_by_id": user_id, "updated_by_id": user_id}
 
 
 def _fixed_columns(model, values):
     """(column names, their tab-joined COPY text) for the columns equal on every row."""
-    per_row = {*ROW_COLUMNS, "county_id", "state_id", model._meta.pk.attname}
     names, texts = [], []
     for model_field in model._meta.concrete_fields:
         name = model_field.attname
-        if name not in per_row:
+        if name not in ROW_COLUMNS:
             names.append(model_field.column)
             texts.append(_copy_text(values[name] if name in values else model_field.get_default()))
     return names, "\t".join(texts)
@@ -654,16 +799,51 @@ def _copy_text(value):
     return str(value).translate(COPY_ESCAPES)
 
 
-def _next_ids(model, count):
-    """`count` consecutive new primary keys from the table's sequence, in two statements.
+def _copy_history(first, last, user, now):
+    """The creation history row of incidents first..last, copied inside the database."""
+    history_model, quote = Incident.history.model, connection.ops.quote_name
+    given = {
+        "history_date": now,
+        "history_change_reason": CHANGE_REASON,
+        "history_type": "+",
+        "history_user_id": user.pk if user else None,
+    }
+    columns, values, params = [], [], []
+    for model_field in history_model._meta.concrete_fields:
+        name = model_field.attname
+        if name == "history_id":
+            continue  # the table's own sequence
+        columns.append(quote(model_field.column))
+        if name in given:
+            values.append("%s")
+            params.append(given[name])
+        else:
+            values.append(quote(Incident._meta.get_field(name).column))
+    sql = (
+        f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM {quote(Incident._meta.db_table)} WHERE id BETWEEN %s AND %s ORDER BY id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, first, last])
 
-    The lock keeps every other INSERT (and edit) of the table waiting until this
-    import commits, so no other row can take an id inside the reserved block.
+
+def _lock(model):
+    """Every other INSERT (and edit) of the table waits until this import commits."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
+        )
+
+
+def _next_ids(model, count):
+    """`count` consecutive new primary keys from the table's sequence.
+
+    Under _lock() no other row can take an id inside the reserved block.
     """
     quote = connection.ops.quote_name
     table, column = model._meta.db_table, model._meta.pk.column
+    _lock(model)
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {quote(table)} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(
             "SELECT setval(seq, nextval(seq) + %s - 1) FROM pg_get_serial_sequence(%s, %s) AS seq",
             [count, quote(table), column],
@@ -672,8 +852,8 @@ def _next_ids(model, count):
     return range(last - count + 1, last + 1)
 
 
-def _copy(model, columns, lines):
+def _copy(model, columns, source):
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, io.StringIO("\n".join(lines) + "\n"), 1 << 20)  # 1 MB reads
+        cursor.copy_expert(sql, source, CHUNK)

@@ -159,7 +159,6 @@ class Incident(models.Model):
     reference = models.CharField(
         _("reference"),
         max_length=64,
-        unique=True,
         help_text=_("The source's own id; assigned as TRK-000123 when none is given."),
     )
     date = models.DateField(_("date"), help_text=_("Not after today's date (UTC)."))
@@ -170,8 +169,14 @@ class Incident(models.Model):
         default=choices.DatePrecision.DAY,
         help_text=_("Month: only the month is known and the date is its first day."),
     )
+    # No single-column index: inc_pub_courthouse_date serves every public read,
+    # and only a courthouse's deletion (refused, PROTECT) looks up all its rows.
     courthouse = models.ForeignKey(
-        Courthouse, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("courthouse")
+        Courthouse,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("courthouse"),
+        db_index=False,
     )
     # Derived from the courthouse on every save, stored only so that the
     # state and county filters have their own indexes.
@@ -323,11 +328,14 @@ class Incident(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     is_demo = models.BooleanField(default=False, editable=False)
 
-    # History is read by incident id and date only; the other copied indexes
-    # would only slow every write down.
+    # History is read by incident id only (SIMPLE_HISTORY_DATE_INDEX is off);
+    # the other copied indexes would only slow every write down. The author
+    # has no constraint, like created_by: Django applies SET_NULL itself, and a
+    # constraint would cost an import one trigger lookup per row.
     history = HistoricalRecords(
         excluded_fields=["county", "state"],
         no_db_index=["reference", "courthouse", "created_by", "updated_by"],
+        user_db_constraint=False,
     )
     objects = IncidentQuerySet.as_manager()
 
@@ -339,6 +347,9 @@ class Incident(models.Model):
             ("retract_incident", "Can retract and restore incidents"),
         ]
         constraints = [
+            # A constraint rather than unique=True: the field would also get a
+            # second, LIKE-pattern index on PostgreSQL that no query uses.
+            models.UniqueConstraint(fields=["reference"], name="incident_reference_unique"),
             models.CheckConstraint(
                 condition=Q(people_count__gte=0), name="incident_people_count_not_negative"
             ),
@@ -406,7 +417,13 @@ class Incident(models.Model):
     def validate_constraints(self, exclude=None):
         # Each check constraint restates a rule that field choices and clean()
         # already validate in Python; Django would spend one query on each.
-        pass
+        # Only the unique reference needs the database.
+        for constraint in self._meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint):
+                try:
+                    constraint.validate(type(self), self, exclude=exclude)
+                except ValidationError as error:
+                    raise ValidationError({constraint.fields[0]: error}) from None
 
     def save(self, *args, **kwargs):
         if self.courthouse_id:
@@ -419,7 +436,7 @@ class Incident(models.Model):
         super().save(*args, **kwargs)
         self.reference = assigned_reference(self.pk)
         type(self).objects.filter(pk=self.pk).update(reference=self.reference)
-        self.history.filter(reference=provisional).update(reference=self.reference)
+        self.history.filter(id=self.pk, reference=provisional).update(reference=self.reference)
 
 
 def courthouse_place(courthouse_id):

@@ -228,6 +228,23 @@ def test_the_import_is_all_or_nothing_when_the_last_row_is_bad(brooklyn, clerk):
     assert not Incident.history.exists()
 
 
+@pytest.mark.parametrize("last_row_bad", [False, True])
+def test_rows_streamed_in_many_pieces_are_all_or_nothing(brooklyn, clerk, monkeypatch, last_row_bad):
+    # On PostgreSQL valid rows reach COPY while later ones are still being read;
+    # one row per read makes every row its own piece.
+    monkeypatch.setattr("incidents.imports.CHUNK", 1)
+    rows = [{"reference": f"R-{n}", "summary": f"Row {n}\twith a tab"} for n in range(40)]
+    rows.append({"reference": "", "people_count": "-1" if last_row_bad else "2"})
+    report = import_csv(csv_file(*rows), user=clerk)
+    assert report.written is not last_row_bad
+    assert Incident.objects.count() == Incident.history.count() == (0 if last_row_bad else 41)
+    if not last_row_bad:
+        assert Incident.objects.get(reference="R-39").summary == "Row 39\twith a tab"
+        last = Incident.objects.get(people_count=2)
+        assert last.reference == f"TRK-{last.pk:06d}"
+        assert Incident.history.get(id=last.pk).reference == last.reference
+
+
 def test_a_bad_row_after_a_new_courthouse_creates_no_courthouse(db, clerk):
     row = {"courthouse": "New Court", "courthouse_city": "Albany", "county_fips": "36001"}
     report = import_csv(csv_file(row, {**row, "outcome": "nope"}), user=clerk)

@@ -158,6 +158,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# History is read per object (by its id), never across objects by date: an index on
+# history_date would only cost every write, a bulk import most.
+SIMPLE_HISTORY_DATE_INDEX = False
+
 # Login throttling (django-axes): a username+IP pair is locked for 15 minutes after
 # 5 failures; every failure is logged by the "axes" logger. Behind a load balancer set
 # DJANGO_PROXY_COUNT to the number of proxies in front, so that the client address is

@@ -122,7 +122,8 @@ def courthouse_list(request):
 @public_page
 def courthouse_detail(request, slug):
     courthouse = get_object_or_404(Courthouse.objects.select_related("county__state"), slug=slug)
-    here = Incident.objects.public().filter(courthouse=courthouse)
+    # The county too: its index serves the courthouse's rows in date order.
+    here = Incident.objects.public().filter(courthouse=courthouse, county_id=courthouse.county_id)
     context = _place_page(request, here, ("courthouse", courthouse.slug))
     context["courthouse"] = courthouse
     return _render(request, "incidents/courthouse_detail.html", context, context["filter"])

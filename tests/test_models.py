@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from incidents.models import PUBLIC_FIELDS, STAFF_ONLY_FIELDS, Courthouse, Incident, today_utc
 
@@ -123,3 +123,28 @@ def test_courthouse_changes_are_recorded():
     courthouse.address = "1 New Street"
     courthouse.save()
     assert courthouse.history.count() == 2
+
+
+def test_the_database_refuses_an_incident_without_its_courthouse():
+    incident = IncidentFactory()
+    missing = Courthouse.objects.order_by("-pk").first().pk + 1000
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.filter(pk=incident.pk).update(courthouse_id=missing)
+    orphan = IncidentFactory.build(courthouse=incident.courthouse, reference="ORPHAN")
+    orphan.courthouse_id, orphan.county_id, orphan.state_id = missing, incident.county_id, incident.state_id
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.bulk_create([orphan])  # no save(): only the database can refuse
+    assert not Incident.objects.filter(reference="ORPHAN").exists()
+    assert Incident.objects.get(pk=incident.pk).courthouse_id != missing
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite leaves deletion to Django's PROTECT")
+def test_the_database_refuses_to_delete_a_courthouse_still_named():
+    incident = IncidentFactory()
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_courthouse WHERE id = %s", [incident.courthouse_id])
+    unused = CourthouseFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_courthouse WHERE id = %s", [unused.pk])
+    assert Courthouse.objects.filter(pk=incident.courthouse_id).exists()
+    assert not Courthouse.objects.filter(pk=unused.pk).exists()

@@ -1,0 +1,97 @@
+"""The hot list queries use an index, never a sequential scan (PostgreSQL only).
+
+Each page is requested through the real view; every ordered, limited query it runs
+on the incident table is then EXPLAINed on 20,000 analysed synthetic rows. With
+the indexes of models.Incident.Meta missing or unusable (a filter rewritten so
+that no index matches it, a dropped index), PostgreSQL falls back to reading the
+whole table, and this test names the page and the plan.
+"""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import Courthouse, Incident
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's"),
+]
+
+ROWS = 20_000
+PAGE_QUERY = re.compile(r'FROM "incidents_incident".*ORDER BY .* LIMIT \d+', re.S)
+
+
+@pytest.fixture
+def incidents(db):
+    call_command("generate_incidents", count=ROWS, seed=3, courthouses=300, stdout=None)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_incident")
+        cursor.execute("ANALYZE incidents_courthouse")
+    assert Incident.objects.count() == ROWS
+
+
+def page_plans(client, url):
+    """{sql: plan} of the ordered, limited incident queries the page runs."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    plans = {}
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            if PAGE_QUERY.search(query["sql"]):
+                cursor.execute("EXPLAIN " + query["sql"])
+                plans[query["sql"]] = "\n".join(row[0] for row in cursor.fetchall())
+    return plans
+
+
+def test_list_pages_and_the_api_walk_an_index(client, incidents):
+    busiest = (
+        Courthouse.objects.filter(incidents__isnull=False)
+        .order_by("?")
+        .values_list("slug", flat=True)
+        .first()
+    )
+    county = Incident.objects.values_list("county_id", flat=True).first()
+    urls = [
+        "/incidents/",
+        "/incidents/?state=NY",
+        f"/incidents/?county={county}",
+        f"/incidents/?courthouse={busiest}",
+        f"/courthouses/{busiest}/",
+        f"/counties/{county}/",
+        "/incidents/?state=CA&case_type=criminal&outcome=arrested",
+        "/incidents/?state=WY&case_type=juvenile&person_role=witness&location=courtroom",
+        "/incidents/?ordering=-people_count",
+        "/incidents/?ordering=-updated_at",
+        "/api/incidents/?state=NY",
+    ]
+    seen, failures = 0, []
+    for url in urls:
+        plans = page_plans(client, url)
+        assert plans, f"{url}: no ordered, limited incident query was captured"
+        seen += len(plans)
+        for sql, plan in plans.items():
+            if "Seq Scan on incidents_incident" in plan:
+                failures.append(f"{url}\n{sql}\n{plan}")
+    assert not failures, "\n\n".join(failures)
+    assert seen >= len(urls)
+
+
+def test_a_deep_page_starts_at_its_cursor(client, incidents):
+    response = client.get("/incidents/")
+    for _ in range(5):  # five pages in, by the page's own "next" link
+        link = re.search(r'href="(\?[^"]*cursor=[^"]+)"[^>]*rel="next"', response.content.decode())
+        if link is None:
+            link = re.search(r'rel="next"[^>]*href="(\?[^"]*cursor=[^"]+)"', response.content.decode())
+        assert link, "no next-page link"
+        url = "/incidents/" + link[1].replace("&amp;", "&")
+        response = client.get(url)
+    plans = page_plans(client, url)
+    assert plans
+    for sql, plan in plans.items():
+        assert "Seq Scan on incidents_incident" not in plan, f"{sql}\n{plan}"
+        assert "Index" in plan

@@ -18,6 +18,7 @@ back: nothing of an invalid file is ever committed.
 import csv
 import datetime
 import io
+import itertools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, CharField, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
@@ -95,6 +96,10 @@ class ImportReport:
     errors: list = field(default_factory=list)
     error_count: int = 0
     written: bool = False
+
+    def restart(self):
+        """Forget everything, to read the file again."""
+        self.__dict__.update(ImportReport().__dict__)
 
     def error(self, line, message, column=None):
         self.error_count += 1
@@ -647,30 +652,86 @@ ROW_COLUMNS = (
     "state_id",
 )
 CHUNK = 1 << 18  # characters per read: small enough that the database starts at once
+SAMPLE = 1000  # references looked up before a file is taken to bring only new incidents
+REFERENCE_UNIQUE = next(
+    constraint.name
+    for constraint in Incident._meta.constraints
+    if constraint.name == "incident_reference_unique"
+)
 
 
 def _stream(text, reference, report, user, progress):
     """Validate and write the whole file; on any error report it and write nothing usable."""
     _lock(Incident)  # before reading references: no one else may add one meanwhile
-    scan = _scan(text, reference)
-    existing = _existing(scan.references)
-    _ids_after_imported_references(scan.references)
     now = timezone.now()
+    head = _first_references(text, SAMPLE)
+    if head and not _existing(head):
+        # The file's first references are all new: most likely every one is (a file of
+        # new incidents). Then the rows go straight to COPY, with no first reading of
+        # the file and no lookup of each reference, which together cost a fifth of the
+        # import. Should a reference be in the database after all, its unique
+        # constraint stops the COPY, and the file is read again the careful way.
+        ids = _next_ids(Incident, text.count("\n") + 1)  # one per line is enough
+        try:
+            with transaction.atomic():
+                _stream_rows(text, reference, report, {}, {}, ids, user, now, progress)
+        except IntegrityError as exc:
+            if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != REFERENCE_UNIQUE:
+                raise
+            progress("some references are already in the database: reading the file again")
+            report.restart()
+        else:
+            return _after_stream(report, ids, user, now, progress)
+    scan = _scan(text, reference)
+    _ids_after_imported_references(scan.references)
+    existing = _existing(scan.references)
     new_courthouses = _save_new_courthouses(scan.courthouses, reference, _history_defaults(user, now))
-    plan = Planner(reference, existing, report, new_courthouses)
     ids = _next_ids(Incident, sum(1 for ref in scan.references if ref not in existing) or 1)
-    check = RowChecker(reference, report)
-    lines = _created_lines(_records(text, report, progress), check, plan, iter(ids), user, now)
-    columns, fixed = _fixed_columns(Incident, _fixed_values(user, now))
-    _copy(Incident, [*ROW_COLUMNS, *columns], _Reader(lines, fixed))
-    plan.finish()
+    _stream_rows(text, reference, report, existing, new_courthouses, ids, user, now, progress)
+    _after_stream(report, ids, user, now, progress)
+
+
+def _after_stream(report, ids, user, now, progress):
     if report.error_count:
         return  # import_csv rolls the transaction back
     created = len(report.to_create)
     if created:
         progress(f"created {created:,} incidents; recording their history")
         _copy_history(ids[0], ids[0] + created - 1, user, now)
+        # Later incidents are numbered after the TRK-<number> references just imported.
+        _ids_after_imported_references(fields["reference"] for _, fields, _ in report.to_create)
     _finish(report, user, now, progress)
+
+
+def _stream_rows(text, reference, report, existing, new_courthouses, ids, user, now, progress):
+    """Check and plan every row; COPY the new incidents, with ids from `ids`, while no row has an error.
+
+    A courthouse not saved yet ends one COPY: it is saved, and the next COPY goes on.
+    """
+    plan = Planner(reference, existing, report, new_courthouses)
+    check = RowChecker(reference, report)
+    lines = _created_lines(_records(text, report, progress), check, plan, iter(ids))
+    columns, fixed = _fixed_columns(Incident, _fixed_values(user, now))
+    source = _Reader(lines, fixed)
+    while True:
+        _copy(Incident, [*ROW_COLUMNS, *columns], source)
+        if source.pending is None:
+            break
+        _create_courthouses([source.pending], _history_defaults(user, now))
+        source.pending = None
+    plan.finish()
+
+
+def _first_references(text, count):
+    """The references of the first `count` rows, or None if the file does not start well."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        if tuple(next(reader, [])) != COLUMNS:
+            return None
+        at = INDEX["reference"]
+        return [_unescaped(record[at]) for record in itertools.islice(reader, count) if len(record) > at]
+    except csv.Error:
+        return None
 
 
 @dataclass
@@ -728,17 +789,23 @@ def _save_new_courthouses(courthouses, reference, history):
     return new
 
 
-def _created_lines(records, check, plan, ids, user, now):
+def _created_lines(records, check, plan, ids):
     """COPY text of each incident to create, while no row so far has an error.
 
-    After the first error it yields nothing more but still checks every row.
+    A new courthouse not saved yet is yielded before the first row naming it; the
+    row follows once it is saved. After the first error nothing more is yielded,
+    but every row is still checked.
     """
     report = check.report
     for line, record in records:
         row = check(line, record)
         if not row or not plan(*row) or report.error_count:
             continue
-        fields = row[1]
+        _, fields, key, fips = row
+        if fields["courthouse_id"] is None:
+            courthouse = plan.new_courthouses[key][0]
+            yield courthouse
+            fields["courthouse_id"] = plan.matched[key, fips] = courthouse.pk
         pk = next(ids)
         fields["reference"] = fields["reference"] or assigned_reference(pk)
         yield "\t".join(
@@ -758,14 +825,22 @@ def _created_lines(records, check, plan, ids, user, now):
 
 
 class _Reader:
-    """A file for copy_expert: COPY lines, about `size` characters per read."""
+    """A file for copy_expert: COPY lines, about `size` characters per read.
+
+    A Courthouse among the lines ends the file early; it waits in `pending`.
+    """
 
     def __init__(self, lines, fixed):
-        self.lines, self.suffix = lines, f"\t{fixed}\n"
+        self.lines, self.suffix, self.pending = lines, f"\t{fixed}\n", None
 
     def read(self, size=-1):
+        if self.pending is not None:
+            return ""
         parts, total, suffix = [], 0, self.suffix
         for line in self.lines:
+            if not isinstance(line, str):
+                self.pending = line
+                break
             parts.append(line)
             total += len(line)
             if 0 < size <= total:
@@ -855,5 +930,6 @@ def _next_ids(model, count):
 def _copy(model, columns, source):
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    with connection.cursor() as cursor:
+    # copy_expert is psycopg2's own: Django does not turn its errors into IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.copy_expert(sql, source, CHUNK)

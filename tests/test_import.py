@@ -111,7 +111,7 @@ def test_an_imported_trk_reference_is_never_assigned_again(brooklyn, clerk):
     report = import_csv(csv_file({"reference": "TRK-000500"}, {"summary": "No reference."}), user=clerk)
     assert report.written
     assigned = Incident.objects.exclude(reference="TRK-000500").get()
-    assert assigned.pk > 500 and assigned.reference == f"TRK-{assigned.pk:06d}"
+    assert assigned.pk != 500 and assigned.reference == f"TRK-{assigned.pk:06d}"
     later = services.create_incident(
         incident=Incident(courthouse=brooklyn, date=datetime.date(2020, 1, 2)), user=clerk
     )
@@ -243,6 +243,48 @@ def test_rows_streamed_in_many_pieces_are_all_or_nothing(brooklyn, clerk, monkey
         last = Incident.objects.get(people_count=2)
         assert last.reference == f"TRK-{last.pk:06d}"
         assert Incident.history.get(id=last.pk).reference == last.reference
+
+
+def test_a_known_reference_after_the_first_rows_still_updates(brooklyn, clerk, monkeypatch):
+    # On PostgreSQL a file whose first references are new is written without
+    # looking each one up; a known one further down must still be an update.
+    monkeypatch.setattr("incidents.imports.SAMPLE", 1)
+    incident = IncidentFactory(reference="OCA-9", courthouse=brooklyn, summary="Before.")
+    rows = [{"reference": "NEW-1"}, {"reference": "OCA-9", "summary": "After."}, {"reference": "NEW-2"}]
+    report = import_csv(csv_file(*rows), user=clerk)
+    assert report.written and (len(report.to_create), len(report.to_update)) == (2, 1)
+    incident.refresh_from_db()
+    assert (incident.summary, incident.version) == ("After.", 2)
+    assert Incident.objects.count() == 3
+    assert Incident.history.filter(history_type="+").count() == 3  # the factory's, NEW-1, NEW-2
+    assert list(incident.history.values_list("history_type", flat=True)) == ["~", "+"]
+
+
+def test_an_imported_trk_reference_inside_the_new_ids_is_not_assigned_twice(brooklyn, clerk):
+    # The next id is 1 above the last; a file naming that TRK number and bringing a
+    # row without reference must not give the same reference to both.
+    last = IncidentFactory(courthouse=brooklyn).pk
+    taken = [f"TRK-{n:06d}" for n in range(last + 1, last + 4)]
+    report = import_csv(csv_file({}, *({"reference": ref} for ref in taken), {}), user=clerk)
+    assert report.written
+    references = list(Incident.objects.values_list("reference", flat=True))
+    assert len(references) == len(set(references)) == 6
+    assert set(taken) <= set(references)
+
+
+def test_new_courthouses_between_known_ones_are_created_once(brooklyn, clerk, monkeypatch):
+    monkeypatch.setattr("incidents.imports.CHUNK", 1)
+    albany = {"courthouse": "Albany City Court", "courthouse_city": "Albany", "county_fips": "36001"}
+    queens = {"courthouse": "Queens Criminal Court", "courthouse_city": "Queens", "county_fips": "36081"}
+    rows = [{}, albany, {}, queens, albany, {}, queens]
+    report = import_csv(csv_file(*({**row, "reference": f"R-{n}"} for n, row in enumerate(rows))), user=clerk)
+    assert report.written and len(report.new_courthouses) == 2
+    names = dict(Incident.objects.values_list("reference", "courthouse__name"))
+    assert [names[f"R-{n}"] for n in range(len(rows))] == [
+        row.get("courthouse", "Brooklyn Criminal Court") for row in rows
+    ]
+    assert Courthouse.objects.count() == 3
+    assert Courthouse.history.filter(name="Albany City Court").count() == 1
 
 
 def test_a_bad_row_after_a_new_courthouse_creates_no_courthouse(db, clerk):

@@ -4,10 +4,18 @@ Cached aggregates are keyed by this version, so any write (form, admin,
 import, retraction, demo loader) makes every cached figure unreachable at once.
 The cache is Django's database cache: per-process memory would let a second
 gunicorn worker serve stale numbers.
+
+One exception, which cannot go stale: a page already read from that shared
+cache is also kept in the reading process (LocalPages), under the same key. That
+key names the data version, which is read from the shared cache on every
+request; after a write, every process looks up a new key. The copy saves
+reading and unzipping the page again from the database on every hit.
 """
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 
 from django.core.cache import cache
 from django.db import transaction
@@ -68,6 +76,41 @@ def _anonymous_without_state(request):
     )
 
 
+class LocalPages:
+    """A few pages, by their version-naming key, kept no longer than the shared cache keeps them."""
+
+    def __init__(self, size=32):
+        self.size, self.pages, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.pages.get(key)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self.pages[key]
+                return None
+            self.pages.move_to_end(key)
+            return found[1]
+
+    def set(self, key, value):
+        from django.conf import settings
+
+        expires = time.monotonic() + settings.CACHES["default"].get("TIMEOUT", 300)
+        with self.lock:
+            self.pages[key] = (expires, value)
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
+
+
+local_pages = LocalPages()
+
+
 def public_page(view):
     """Serve a public page from the shared cache while no write has happened.
 
@@ -89,21 +132,26 @@ def public_page(view):
     def wrapper(request, *args, **kwargs):
         if not _anonymous_without_state(request):
             return view(request, *args, **kwargs)
-        key = _page_key(("page", request.get_full_path(), translation.get_language()))
-        found = cache.get(key)
+        # "page.gz": entries of the format before pages were stored gzipped are not read.
+        key = _page_key(("page.gz", request.get_full_path(), translation.get_language()))
+        found = local_pages.get(key)
         if found is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code in (200, 400) and not response.cookies and not response.streaming:
-                cache.set(
-                    key, (response.status_code, response["Content-Type"], compress_string(response.content))
-                )
-            return response
-        status, content_type, packed = found
+            found = cache.get(key)
+            if found is None:
+                response = view(request, *args, **kwargs)
+                if response.status_code in (200, 400) and not response.cookies and not response.streaming:
+                    packed = compress_string(response.content)
+                    cache.set(key, (response.status_code, response["Content-Type"], packed))
+                return response
+            # (status, content type, gzipped, plain): unzipped once per process.
+            found = (*found, gzip.decompress(found[2]))
+            local_pages.set(key, found)
+        status, content_type, packed, plain = found
         if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
             response = HttpResponse(packed, status=status, content_type=content_type)
             response["Content-Encoding"] = "gzip"
         else:
-            response = HttpResponse(gzip.decompress(packed), status=status, content_type=content_type)
+            response = HttpResponse(plain, status=status, content_type=content_type)
         patch_vary_headers(response, ["Accept-Encoding"])
         return response
 

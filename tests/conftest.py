@@ -1,6 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
+from incidents.cache import local_pages
+
 from .factories import CourthouseFactory, IncidentFactory
 
 
@@ -24,6 +26,7 @@ def _login_throttling_off(settings):
 def _page_cache_off(settings):
     # Tests look at how pages are built; tests/test_page_cache.py covers the cache itself.
     settings.PUBLIC_PAGE_CACHE = False
+    local_pages.clear()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from incidents import services
+from incidents.cache import bump_data_version
 
 from .factories import IncidentFactory
 
@@ -18,13 +19,25 @@ def page_cache_on(settings):
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_a_repeated_page_costs_two_small_queries(client, url, django_assert_num_queries):
+def test_a_repeated_page_costs_at_most_two_small_queries(client, url, django_assert_num_queries):
     IncidentFactory.create_batch(3)
     first = client.get(url)
     with django_assert_num_queries(2):  # data version, cached page
         again = client.get(url)
-    assert again.content == first.content
-    assert again.status_code == first.status_code
+    with django_assert_num_queries(1):  # data version; the page is now kept in this process too
+        third = client.get(url)
+    assert again.content == third.content == first.content
+    assert again.status_code == third.status_code == first.status_code
+
+
+def test_a_page_kept_in_this_process_is_not_served_after_another_servers_write(client):
+    first = IncidentFactory()
+    for _ in range(3):  # rendered, read from the shared cache, then from this process
+        assert listed(client, first)
+    # Another app server's write: the row and the bumped version reach only the database.
+    second = IncidentFactory(courthouse=first.courthouse)
+    bump_data_version()
+    assert listed(client, second)
 
 
 def listed(client, incident):

@@ -653,11 +653,8 @@ ROW_COLUMNS = (
 )
 CHUNK = 1 << 18  # characters per read: small enough that the database starts at once
 SAMPLE = 1000  # references looked up before a file is taken to bring only new incidents
-REFERENCE_UNIQUE = next(
-    constraint.name
-    for constraint in Incident._meta.constraints
-    if constraint.name == "incident_reference_unique"
-)
+REFERENCE_UNIQUE = "incident_reference_unique"  # models.Incident.Meta.constraints
+assert any(constraint.name == REFERENCE_UNIQUE for constraint in Incident._meta.constraints)
 
 
 def _stream(text, reference, report, user, progress):

@@ -762,6 +762,7 @@ def _scan(text, reference):
 
 
 def _unescaped(value):
+    # RowChecker inlines the same test: a call per value would cost the import 0.3 s per 100,000 rows.
     return unescape_formula(value) if value[:1] == "'" else value
 
 

@@ -50,15 +50,19 @@ OUTCOME_MEANINGS = {
     choices.Outcome.UNKNOWN: _("The source does not say how the action ended."),
 }
 
+# Also the note on each incident's public page.
 VERIFICATION_MEANINGS = {
-    choices.Verification.UNVERIFIED: _(
-        "Reported by one source and not yet confirmed by a second source or a record."
-    ),
     choices.Verification.VERIFIED: _(
-        "Confirmed by a court record, an official document, or a second independent source."
+        "The tracker confirmed this report against a court record, an official document, "
+        "or a second, independent source (such as an attorney)."
+    ),
+    choices.Verification.UNVERIFIED: _(
+        "Reported by the source shown and not yet confirmed by a second source or a record. "
+        "It may be corrected as more is learned."
     ),
     choices.Verification.DISPUTED: _(
-        "Another source or a record contradicts the report; kept, and flagged, while it is checked."
+        "Another source, a record or the agency involved contradicts the report; "
+        "it stays listed, flagged, while it is checked."
     ),
 }
 

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -54,6 +56,15 @@ CHOICE_FIELDS = {
 }
 
 PUBLISHED = Q(status=choices.Status.PUBLISHED)
+
+# What a courthouse's address name may look like; filters and forms check it
+# before a typed value reaches the database (PostgreSQL refuses a NUL byte).
+SLUG_PATTERN = r"[-a-zA-Z0-9_]{1,220}"
+SLUG = re.compile(SLUG_PATTERN)
+
+# Free-typed fields where a name can slip in, and what replaces a redacted value.
+REDACTABLE_FIELDS = ("summary", "source_url", "retraction_reason", *STAFF_ONLY_FIELDS)
+REDACTED = "[redacted]"
 
 
 def today_utc():
@@ -137,12 +148,20 @@ class Courthouse(models.Model):
 
 
 def unique_slug(name, city):
-    base = slugify(f"{name}")[:200] or "courthouse"
-    if not Courthouse.objects.filter(slug=base).exists():
+    return free_slug(name, city, lambda slug: Courthouse.objects.filter(slug=slug).exists())
+
+
+def free_slug(name, city, taken):
+    """A new courthouse's slug: its name, else its name and city, numbered if need be.
+
+    `taken(slug)` says whether a slug is in use, from the database or from memory.
+    """
+    base = slugify(name)[:200] or "courthouse"
+    if not taken(base):
         return base
-    base = slugify(f"{name} {city}")[:200]
+    base = slugify(f"{name} {city}")[:200] or "courthouse"
     slug, n = base, 2
-    while Courthouse.objects.filter(slug=slug).exists():
+    while taken(slug):
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -482,3 +501,29 @@ class PolicyEvent(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.jurisdiction}: {self.title}"
+
+
+def display_text(name, value, *, precision=None, courthouse_names=None):
+    """How a value of Incident field `name` is shown to people: detail page, change logs, conflict page.
+
+    "" for no value, a choice's label, a courthouse's name (`courthouse_names`
+    maps ids to names where only the id is at hand), an ISO date, or for a
+    month-precision date (`precision`) its month.
+    """
+    if value is None or value == "":
+        return ""
+    if name == "courthouse":
+        return _courthouse_text(value, courthouse_names or {})
+    if name in CHOICE_FIELDS:
+        return str(dict(CHOICE_FIELDS[name].choices).get(value, value))
+    if name == "date" and precision == choices.DatePrecision.MONTH:
+        return _("%(month)s (only the month is known)") % {"month": value.strftime("%B %Y")}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _courthouse_text(value, names):
+    if isinstance(value, Courthouse):
+        return value.name
+    return names.get(value, _("a courthouse no longer listed"))

@@ -40,7 +40,7 @@ from .forms import (
 )
 from .history import STAFF_FIELDS, field_changes
 from .imports import import_csv
-from .models import CHOICE_FIELDS, County, Courthouse, Incident, State
+from .models import County, Courthouse, Incident, State, display_text
 
 ADD = "incidents.add_incident"
 CHANGE = "incidents.change_incident"
@@ -143,18 +143,10 @@ def _conflict(request, form, saved):
     rows = []
     for name in form.Meta.fields:
         mine, theirs = form.cleaned_data.get(name), getattr(saved, name)
-        rows.append((form[name].label, _shown(name, mine), _shown(name, theirs), mine != theirs))
+        rows.append((form[name].label, display_text(name, mine), display_text(name, theirs), mine != theirs))
     keep_mine = IncidentEditForm(data={**request.POST.dict(), "version": saved.version}, instance=saved)
     context = {"incident": saved, "rows": rows, "keep_mine": keep_mine}
     return render(request, "incidents/staff/conflict.html", context, status=409)
-
-
-def _shown(name, value):
-    if name in CHOICE_FIELDS and value in CHOICE_FIELDS[name].values:
-        return CHOICE_FIELDS[name](value).label
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return "" if value is None else str(value)
 
 
 # Review, verification, retraction -------------------------------------------

@@ -21,10 +21,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import charts, choices
+from . import charts
 from .cache import cached, public_page
+from .dictionary import VERIFICATION_MEANINGS
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
-from .models import CHOICE_FIELDS, PUBLIC_FIELDS, County, Courthouse, Incident, State
+from .history import field_changes
+from .models import CHOICE_FIELDS, PUBLIC_FIELDS, County, Courthouse, Incident, State, display_text
 from .stats import stats_for
 
 PAGE_SIZE = 50
@@ -56,22 +58,6 @@ ORDERINGS = (
     ("-updated_at", gettext_lazy("Recently updated")),
     ("updated_at", gettext_lazy("Least recently updated")),
 )
-VERIFICATION_NOTES = {
-    choices.Verification.VERIFIED: gettext_lazy(
-        "Verified: the tracker confirmed this report against the source shown or a second, "
-        "independent source (such as a court record or an attorney)."
-    ),
-    choices.Verification.UNVERIFIED: gettext_lazy(
-        "Unverified: reported by the source shown, not yet confirmed independently. "
-        "It may be corrected as more is learned."
-    ),
-    choices.Verification.DISPUTED: gettext_lazy(
-        "Disputed: the facts of this report are contested, for example by another source "
-        "or by the agency involved."
-    ),
-}
-
-
 # -- pages -------------------------------------------------------------------
 
 
@@ -103,7 +89,7 @@ def incident_detail(request, pk):
             "incident": incident,
             "fields": _public_fields(incident),
             "changes": public_changes(incident),
-            "verification_note": VERIFICATION_NOTES.get(incident.verification, ""),
+            "verification_note": _verification_note(incident),
         },
     )
 
@@ -576,88 +562,33 @@ def _sort_links(params, current):
 
 
 def _public_fields(incident):
-    """(name, label, display value) for every public field, in PUBLIC_FIELDS order."""
-    meta = incident._meta
+    """(name, label, display text) for every public field, in PUBLIC_FIELDS order."""
+    meta, precision = incident._meta, incident.date_precision
     return [
-        (name, meta.get_field(name).verbose_name, _display_value(incident, name)) for name in PUBLIC_FIELDS
+        (
+            name,
+            meta.get_field(name).verbose_name,
+            display_text(name, getattr(incident, name), precision=precision),
+        )
+        for name in PUBLIC_FIELDS
     ]
 
 
-def _display_value(incident, name):
-    value = getattr(incident, name)
-    if name == "date":
-        return _date_text(value, incident.date_precision)
-    if name in CHOICE_FIELDS:
-        return getattr(incident, f"get_{name}_display")()
-    return value
-
-
-def _date_text(day, precision):
-    if precision == choices.DatePrecision.MONTH:
-        return _("%(month)s (only the month is known)") % {"month": day.strftime("%B %Y")}
-    return day.isoformat()
+def _verification_note(incident):
+    """ "Verified: the tracker confirmed ...", from the data dictionary's meaning of the value."""
+    meaning = str(VERIFICATION_MEANINGS.get(incident.verification, ""))
+    return f"{incident.get_verification_display()}: {meaning[:1].lower()}{meaning[1:]}"
 
 
 def public_changes(incident):
     """Dated public history, newest first: when the incident was recorded and each correction.
 
-    Only PUBLIC_FIELDS are compared and shown: a change to staff-only notes is not
-    a public correction, and neither the user who made it nor any staff-only value
-    is ever read here.
+    Only PUBLIC_FIELDS are read, compared and shown: a change to staff-only notes is
+    not a public correction, and neither the user who made it nor any staff-only
+    value is ever loaded here.
     """
-    columns = [f"{name}_id" if name == "courthouse" else name for name in PUBLIC_FIELDS]
-    records = incident.history.order_by("history_date", "history_id").values("history_date", *columns)
-    entries, previous = [], None
-    for record in records:
-        changed = [
-            (name, previous[column], record[column])
-            for name, column in zip(PUBLIC_FIELDS, columns)
-            if previous is not None and previous[column] != record[column]
-        ]
-        if previous is None or changed:
-            entries.append(
-                {
-                    "date": record["history_date"],
-                    "created": previous is None,
-                    "changes": changed,
-                }
-            )
-        previous = record
-    return _with_display_values(entries)[::-1]
-
-
-def _with_display_values(entries):
-    courthouse_ids = {
-        v for e in entries for name, *values in e["changes"] if name == "courthouse" for v in values
-    }
-    names = (
-        dict(Courthouse.objects.filter(pk__in=courthouse_ids).values_list("pk", "name"))
-        if courthouse_ids
-        else {}
-    )
-    meta = Incident._meta
-    for entry in entries:
-        entry["changes"] = [
-            {
-                "label": meta.get_field(name).verbose_name,
-                "old": _history_value(name, old, names),
-                "new": _history_value(name, new, names),
-            }
-            for name, old, new in entry["changes"]
-        ]
-    return entries
-
-
-def _history_value(name, value, courthouse_names):
-    if value in (None, ""):
-        return _("(empty)")
-    if name == "courthouse":
-        return courthouse_names.get(value, _("a courthouse no longer listed"))
-    if name in CHOICE_FIELDS:
-        return str(dict(CHOICE_FIELDS[name].choices).get(value, value))
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
+    records = incident.history.only("history_id", "history_date", *PUBLIC_FIELDS)
+    return field_changes(records.order_by("history_date", "history_id"), PUBLIC_FIELDS, initial_values=False)
 
 
 # -- courthouses and autocomplete -----------------------------------------------------

@@ -1,15 +1,12 @@
 """Staff forms: incident entry and correction, courthouses, review, import."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .imports import check_size
-from .models import STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
+from .models import SLUG, STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
 
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,220}")
 RADIO_FIELDS = (
     "date_precision",
     "outcome",

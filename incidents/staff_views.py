@@ -40,7 +40,7 @@ from .forms import (
 )
 from .history import STAFF_FIELDS, field_changes
 from .imports import import_csv
-from .models import County, Courthouse, Incident, State, display_text
+from .models import SLUG, County, Courthouse, Incident, State, display_text
 
 ADD = "incidents.add_incident"
 CHANGE = "incidents.change_incident"
@@ -117,7 +117,7 @@ def _posted(request):
 def _repeat_initial(params):
     """Courthouse and date carried over by "save and add another"."""
     initial = {}
-    if re.fullmatch(r"[-a-zA-Z0-9_]{1,220}", params.get("courthouse", "")):
+    if SLUG.fullmatch(params.get("courthouse", "")):
         initial["courthouse"] = params["courthouse"]
     try:
         initial["date"] = datetime.date.fromisoformat(params.get("date", ""))

@@ -4,7 +4,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from incidents.models import PUBLIC_FIELDS, STAFF_ONLY_FIELDS, Courthouse, Incident, today_utc
+from incidents.models import (
+    PUBLIC_FIELDS,
+    SLUG,
+    STAFF_ONLY_FIELDS,
+    Courthouse,
+    Incident,
+    free_slug,
+    today_utc,
+)
 
 from .factories import CourthouseFactory, IncidentFactory
 
@@ -103,6 +111,16 @@ def test_courthouse_slug_is_unique_and_made_from_the_name():
     assert first.slug == "bronx-hall-of-justice"
     assert second.slug != first.slug
     assert Courthouse.objects.filter(slug=first.slug).count() == 1
+
+
+def test_the_slug_rule_adds_the_city_then_a_number_and_names_only_valid_slugs():
+    taken = {"city-court", "city-court-brooklyn"}
+    assert free_slug("City Court", "Albany", taken.__contains__) == "city-court-albany"
+    assert free_slug("City Court", "Brooklyn", taken.__contains__) == "city-court-brooklyn-2"
+    assert free_slug("…", "", taken.__contains__) == "courthouse"
+    saved = CourthouseFactory(name="City Court", city="Albany")
+    assert saved.slug == free_slug("City Court", "Albany", set().__contains__)
+    assert SLUG.fullmatch(saved.slug) and not SLUG.fullmatch("city court")
 
 
 def test_history_records_who_changed_what(superuser):

@@ -21,8 +21,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -40,7 +38,7 @@ from .forms import (
 )
 from .history import STAFF_FIELDS, field_changes
 from .imports import import_csv
-from .models import SLUG, County, Courthouse, Incident, State, display_text
+from .models import SLUG, Incident, display_text
 
 ADD = "incidents.add_incident"
 CHANGE = "incidents.change_incident"
@@ -252,35 +250,6 @@ def incident_history(request, pk):
 
 
 # Courthouses ----------------------------------------------------------------
-
-
-@staff_only(ADD, CHANGE, any_of=True)
-def courthouse_search(request):
-    """JSON for the entry form's courthouse box: every word must match name or city."""
-    words = request.GET.get("q", "").split()[:5]
-    if not words or sum(map(len, words)) < 2:
-        return JsonResponse({"results": []})
-    courthouses = Courthouse.objects.select_related("county")
-    for word in words:
-        word = word[:50]
-        courthouses = courthouses.filter(
-            Q(name__icontains=word) | Q(city__icontains=word) | Q(slug__istartswith=word)
-        )
-    results = [
-        {"slug": c.slug, "label": f"{c.name} ({c.city}, {c.county.state_id})", "county": c.county.name}
-        for c in courthouses.order_by("name", "city")[:15]
-    ]
-    return JsonResponse({"results": results})
-
-
-@staff_only(ADD_COURTHOUSE)
-def county_options(request):
-    """JSON: the counties of one state, for the courthouse form's county list."""
-    state = request.GET.get("state", "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", state) or not State.objects.filter(code=state).exists():
-        return JsonResponse({"error": "state: unknown state code"}, status=400)
-    counties = County.objects.filter(state_id=state).order_by("name").values_list("fips", "name")
-    return JsonResponse({"results": [{"fips": fips, "name": name} for fips, name in counties]})
 
 
 @staff_only(ADD_COURTHOUSE)

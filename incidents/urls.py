@@ -31,6 +31,4 @@ urlpatterns = [
     path("incidents/<int:pk>/restore/", staff_views.incident_restore, name="incident_restore"),
     path("staff/incidents/", staff_views.staff_incident_list, name="staff_incident_list"),
     path("staff/courthouses/new/", staff_views.courthouse_create, name="courthouse_create"),
-    path("staff/courthouses.json", staff_views.courthouse_search, name="courthouse_search"),
-    path("staff/counties.json", staff_views.county_options, name="county_options"),
 ]

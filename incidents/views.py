@@ -125,36 +125,40 @@ def county_detail(request, fips):
 
 
 def courthouse_autocomplete(request):
-    """{"results": [{"value": slug, "label": ...}]} for the courthouse filter's typed search."""
-    term, error = _search_term(request)
+    """{"results": [{"value": slug, "label": "Name (City, ST)"}]}: every word of `q` must
+    match the name, the city or the start of the slug. The filter form and the
+    staff entry form both use it."""
+    words, error = _search_words(request)
     if error:
         return error
-    found = (
-        Courthouse.objects.filter(
-            Q(name__icontains=term) | Q(city__icontains=term) | Q(slug__startswith=term)
-        )
-        .order_by("name")
-        .values_list("slug", "name", "city", "county__state_id")[:AUTOCOMPLETE_MAX]
-    )
+    found = Courthouse.objects.all()
+    for word in words:
+        found = found.filter(Q(name__icontains=word) | Q(city__icontains=word) | Q(slug__istartswith=word))
+    found = found.order_by("name", "city").values_list("slug", "name", "city", "county__state_id")
     return JsonResponse(
         {
             "results": [
-                {"value": slug, "label": f"{name} ({city}, {state})"} for slug, name, city, state in found
+                {"value": slug, "label": f"{name} ({city}, {state})"}
+                for slug, name, city, state in found[:AUTOCOMPLETE_MAX]
             ]
         }
     )
 
 
 def county_autocomplete(request):
-    """{"results": [{"value": FIPS, "label": "Kings County, NY"}]}; `state` narrows the search."""
-    term, error = _search_term(request)
-    if error:
-        return error
-    found = County.objects.filter(Q(name__icontains=term) | Q(fips__startswith=term))
-    states = [s.strip().upper() for s in request.GET.getlist("state") if s.strip()][:60]
-    if states:
-        found = found.filter(state_id__in=states)
-    found = found.order_by("name", "state_id").values_list("fips", "name", "state_id")[:AUTOCOMPLETE_MAX]
+    """{"results": [{"value": FIPS, "label": "Kings County, NY"}]}: counties matching `q`,
+    within the `state`s given. With one state and no `q`: every county of that state,
+    for the courthouse form's county list."""
+    states = _known_states(request)
+    if states is None:
+        return JsonResponse({"error": _("state: unknown state code")}, status=400)
+    found, limit = (County.objects.filter(state_id__in=states) if states else County.objects.all()), None
+    if "q" in request.GET or len(states) != 1:
+        term, error = _search_term(request)
+        if error:
+            return error
+        found, limit = found.filter(Q(name__icontains=term) | Q(fips__startswith=term)), AUTOCOMPLETE_MAX
+    found = found.order_by("name", "state_id").values_list("fips", "name", "state_id")[:limit]
     return JsonResponse(
         {"results": [{"value": fips, "label": f"{name}, {state}"} for fips, name, state in found]}
     )
@@ -611,3 +615,18 @@ def _search_term(request):
         message = _("q: type 1 to 100 characters to search.")
         return None, JsonResponse({"error": message}, status=400)
     return term, None
+
+
+def _search_words(request):
+    term, error = _search_term(request)
+    return (term.split()[:5] if term else None), error
+
+
+def _known_states(request):
+    """The upper-cased `state` values, or None when one of them names no state."""
+    states = {s.strip().upper() for s in request.GET.getlist("state")[:MAX_VALUES] if s.strip()}
+    if not all(re.fullmatch(r"[A-Z]{2}", state) for state in states):
+        return None
+    if states and State.objects.filter(code__in=states).count() != len(states):
+        return None
+    return sorted(states)

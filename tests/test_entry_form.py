@@ -42,7 +42,7 @@ def test_it_shows_the_form_with_defaults(clerk_client, brooklyn, django_assert_n
     for field in ("plain_clothes", "agents_identified", "force_used", "court_staff_assisted"):
         assert re.search(rf'type="radio" name="{field}" value="unknown"[^>]*checked', html), field
     assert re.search(r'<select name="case_type"[^>]*>.*?value="unknown" selected', html, re.DOTALL)
-    assert 'data-search-url="/staff/courthouses.json"' in html
+    assert 'data-search-url="/courthouses/autocomplete.json"' in html
     assert "Courthouse not listed? Add it." in html
     assert "<script>" not in html  # no inline script: a strict CSP forbids it
 
@@ -152,40 +152,29 @@ def test_the_form_lists_how_many_fields_need_correcting(clerk_client, brooklyn):
 def test_the_courthouse_search_matches_every_word(clerk_client, brooklyn):
     CourthouseFactory(name="Kings County Supreme Court", city="Brooklyn")
     CourthouseFactory(texas=True, name="El Paso County Courthouse")
-    data = clerk_client.get("/staff/courthouses.json", {"q": "brooklyn crim"}).json()
+    data = clerk_client.get("/courthouses/autocomplete.json", {"q": "brooklyn crim"}).json()
     assert data == {
-        "results": [
-            {
-                "slug": "brooklyn-criminal-court",
-                "label": "Brooklyn Criminal Court (Brooklyn, NY)",
-                "county": "Kings County",
-            }
-        ]
+        "results": [{"value": "brooklyn-criminal-court", "label": "Brooklyn Criminal Court (Brooklyn, NY)"}]
     }
-    names = [
-        r["label"] for r in clerk_client.get("/staff/courthouses.json", {"q": "brooklyn"}).json()["results"]
-    ]
+    found = clerk_client.get("/courthouses/autocomplete.json", {"q": "brooklyn"}).json()["results"]
+    names = [r["label"] for r in found]
     assert names == ["Brooklyn Criminal Court (Brooklyn, NY)", "Kings County Supreme Court (Brooklyn, NY)"]
-
-
-def test_the_courthouse_search_needs_two_letters(clerk_client, brooklyn):
-    assert clerk_client.get("/staff/courthouses.json", {"q": "b"}).json() == {"results": []}
-    assert clerk_client.get("/staff/courthouses.json").json() == {"results": []}
 
 
 def test_the_courthouse_search_costs_one_query(clerk_client, brooklyn, django_assert_num_queries):
     CourthouseFactory.create_batch(5, city="Brooklyn")
-    with django_assert_num_queries(5):  # session, user, permissions (2), the search
-        response = clerk_client.get("/staff/courthouses.json", {"q": "brook"})
+    with django_assert_num_queries(1):  # the search: it reads no session or user
+        response = clerk_client.get("/courthouses/autocomplete.json", {"q": "brook"})
     assert len(response.json()["results"]) == 6
 
 
 def test_the_county_list_follows_the_state(clerk_client):
-    counties = clerk_client.get("/staff/counties.json", {"state": "ca"}).json()["results"]
-    assert {"fips": "06037", "name": "Los Angeles County"} in counties
-    assert all(row["fips"].startswith("06") for row in counties)
-    response = clerk_client.get("/staff/counties.json", {"state": "ZZ"})
-    assert response.status_code == 400 and response.json() == {"error": "state: unknown state code"}
+    counties = clerk_client.get("/counties/autocomplete.json", {"state": "ca"}).json()["results"]
+    assert {"value": "06037", "label": "Los Angeles County, CA"} in counties
+    assert len(counties) == 58 and all(row["value"].startswith("06") for row in counties)
+    for state in ("ZZ", "N\x00"):
+        response = clerk_client.get("/counties/autocomplete.json", {"state": state})
+        assert response.status_code == 400 and response.json() == {"error": "state: unknown state code"}
 
 
 # Adding a missing courthouse ------------------------------------------------

@@ -73,8 +73,6 @@ def actions(incident):
             {"name": "New Court", "city": "Albany", "state": "NY", "county": "36001"},
             ADMIN,
         ),
-        ("get", "/staff/courthouses.json?q=test", None, ADMIN),
-        ("get", "/staff/counties.json?state=NY", None, ADMIN),
         ("get", f"/incidents/{pk}/review/", None, REVIEWER),
         ("post", f"/incidents/{pk}/verification/", {"verification": "disputed"}, REVIEWER),
         ("get", f"/incidents/{pk}/retract/", None, REVIEWER),

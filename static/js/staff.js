@@ -47,7 +47,7 @@
     function pick(index) {
       var result = results[index];
       if (!result) return;
-      input.value = result.slug;
+      input.value = result.value;
       chosen.textContent = result.label;
       close();
     }
@@ -60,9 +60,6 @@
         item.id = "courthouse-option-" + n;
         item.setAttribute("role", "option");
         item.textContent = result.label;
-        var county = document.createElement("small");
-        county.textContent = result.county;
-        item.appendChild(county);
         item.addEventListener("mousedown", function (event) { event.preventDefault(); pick(n); });
         list.appendChild(item);
       });
@@ -109,7 +106,7 @@
       county.appendChild(new Option(placeholder, ""));
       if (!state.value) return;
       getJSON(url + "?state=" + encodeURIComponent(state.value)).then(function (data) {
-        (data.results || []).forEach(function (row) { county.appendChild(new Option(row.name, row.fips)); });
+        (data.results || []).forEach(function (row) { county.appendChild(new Option(row.label, row.value)); });
       });
     });
   }

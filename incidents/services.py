@@ -3,14 +3,28 @@
 Every write goes through `_save_version`, which claims the next version with a
 conditional UPDATE before saving: two people who loaded the same version can
 never both save, on PostgreSQL and SQLite alike. Each save leaves one history
-row naming its author. The bulk import lives in imports.py.
+row naming its author. The entry and correction forms, the admin, review and
+retraction all write here; the bulk import lives in imports.py.
+
+A write that changes only staff-only fields keeps the public `updated_at` and
+saves no public column, so the data version (signals.py) stays too: the world
+cannot tell that staff notes changed.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
 from . import choices
-from .models import Incident
+from .models import PUBLIC_FIELDS, STAFF_ONLY_FIELDS, Incident
+
+# What a visitor can see of a row, as database columns.
+PUBLIC_COLUMNS = (
+    *("courthouse_id" if name == "courthouse" else name for name in PUBLIC_FIELDS),
+    "status",
+    "retraction_reason",
+)
+# What a staff-only correction saves; signals.py leaves the data version alone for it.
+PRIVATE_WRITE = frozenset({*STAFF_ONLY_FIELDS, "version", "updated_by"})
 
 
 class EditConflict(Exception):
@@ -87,6 +101,15 @@ def _save_version(incident, expected_version, user):
         )
     incident.version = expected_version + 1
     incident.updated_by = user
-    incident.updated_at = timezone.now()
     incident._history_user = user
-    incident.save()
+    if _public_change(incident):
+        incident.updated_at = timezone.now()
+        incident.save()
+    else:
+        incident.save(update_fields=PRIVATE_WRITE)
+
+
+def _public_change(incident):
+    """Whether `incident` differs from its stored row in anything a visitor can see."""
+    stored = Incident.objects.filter(pk=incident.pk).values_list(*PUBLIC_COLUMNS).get()
+    return stored != tuple(getattr(incident, column) for column in PUBLIC_COLUMNS)

@@ -3,10 +3,14 @@ from django.dispatch import receiver
 
 from .cache import bump_data_version
 from .models import Courthouse, Incident, PolicyEvent
+from .services import PRIVATE_WRITE
 
 
 @receiver([post_save, post_delete], sender=Incident)
 @receiver([post_save, post_delete], sender=Courthouse)
 @receiver([post_save, post_delete], sender=PolicyEvent)
-def data_changed(**kwargs):
+def data_changed(update_fields=None, **kwargs):
+    # A staff-only correction changes nothing a visitor sees: no cached page needs to go.
+    if update_fields and update_fields <= PRIVATE_WRITE:
+        return
     bump_data_version()

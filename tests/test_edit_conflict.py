@@ -155,3 +155,21 @@ def test_the_public_page_shows_no_staff_only_value_or_staff_name(incident):
     assert "Corrected summary." in html
     assert "secret staff note" not in html and "first note" not in html
     assert "anaq7" not in html
+
+
+def test_a_staff_only_correction_keeps_the_public_update_time_and_data_version(incident):
+    from incidents.cache import data_version
+
+    ana, client = clerk("anaq7")
+    updated_at, version = incident.updated_at, data_version()
+    response = edit(
+        client, incident, 1, internal_notes="second note", docket_number="D-2", reporter_contact="x"
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.internal_notes, incident.version, incident.updated_by) == ("second note", 2, ana)
+    assert incident.updated_at == updated_at and data_version() == version
+    assert incident.history.first().internal_notes == "second note"  # still in the staff history
+    edit(client, incident, 2, summary="Corrected summary.")
+    incident.refresh_from_db()
+    assert incident.updated_at > updated_at and data_version() != version

@@ -1,7 +1,11 @@
-from django.contrib import admin
-from django.utils import timezone
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
+from .forms import IncidentAdminForm
 from .models import County, Courthouse, Incident, PolicyEvent, State
 
 
@@ -71,14 +75,37 @@ class IncidentAdmin(SimpleHistoryAdmin):
     ]
     show_full_result_count = False
 
+    form = IncidentAdminForm
+
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        if not change:
-            obj.created_by = request.user
+        # The same write as the entry and correction forms: a stale version is refused.
+        if change:
+            services.update_incident(
+                incident=obj, expected_version=form.cleaned_data["loaded_version"], user=request.user
+            )
         else:
-            obj.version += 1
-        obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
+            services.create_incident(incident=obj, user=request.user)
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except services.EditConflict as conflict:
+            message = _(
+                "%(ref)s was changed by someone else while you edited it, and nothing was saved. "
+                "The form now shows their version: make your change again."
+            )
+            self.message_user(request, message % {"ref": conflict.saved.reference}, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def history_form_view(self, request, *args, **kwargs):
+        # A revert would write an old status and retraction reason back unseen;
+        # corrections go through the change form.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, *args, **kwargs)
+
+    def revert_disabled(self, request, obj=None):
+        return True
 
 
 @admin.register(PolicyEvent)

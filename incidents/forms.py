@@ -135,6 +135,24 @@ class IncidentEditForm(IncidentForm):
         self.initial.setdefault("version", self.instance.version)
 
 
+class IncidentAdminForm(forms.ModelForm):
+    # The stored version when the page was loaded (a revert page's instance is an
+    # old one): saving refuses when the row moved on since.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Incident
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            stored = Incident.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            self.initial.setdefault("loaded_version", stored.first())
+        else:
+            self.fields["loaded_version"].required = False
+
+
 class CourthouseForm(forms.ModelForm):
     state = forms.ModelChoiceField(
         queryset=State.objects.all(),

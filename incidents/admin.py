@@ -6,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import IncidentAdminForm
-from .models import County, Courthouse, Incident, PolicyEvent, State
+from .models import County, Courthouse, Incident, PolicyEvent, Redaction, State
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -113,3 +113,13 @@ class PolicyEventAdmin(admin.ModelAdmin):
     list_display = ["date", "jurisdiction", "title"]
     search_fields = ["jurisdiction", "title"]
     date_hierarchy = "date"
+
+
+@admin.register(Redaction)
+class RedactionAdmin(ReadOnlyAdmin):
+    """The audit of redactions; a redaction is made on the incident's staff pages (services.redact)."""
+
+    list_display = ["redacted_at", "incident", "field", "redacted_by", "reason"]
+    list_filter = ["field"]
+    list_select_related = ["incident__courthouse", "redacted_by"]
+    date_hierarchy = "redacted_at"

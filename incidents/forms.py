@@ -1,10 +1,12 @@
 """Staff forms: incident entry and correction, courthouses, review, import."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .imports import check_size
+from .limits import SUMMARY_MAX_CHARS
 from .models import SLUG, STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
 
 RADIO_FIELDS = (
@@ -212,6 +214,31 @@ class RetractForm(forms.Form):
             raise forms.ValidationError(_("A retraction needs a reason."))
         return reason
 
+
+class RedactForm(forms.Form):
+    field = forms.ChoiceField(label=_("Field"))
+    text = forms.CharField(
+        label=_("Text to remove"),
+        max_length=SUMMARY_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Exactly as it was typed, a name for example. Every occurrence, in the incident and in "
+            "every earlier version of this field, becomes [redacted]. This cannot be undone."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Why it is removed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the staff history with your name; never shown to the public."),
+    )
+
+    def __init__(self, *args, fields, **kwargs):
+        super().__init__(*args, **kwargs)
+        meta = Incident._meta
+        self.fields["field"].choices = [
+            (name, capfirst(meta.get_field(name).verbose_name)) for name in fields
+        ]
 
 class ImportForm(forms.Form):
     file = forms.FileField(

@@ -527,3 +527,37 @@ def _courthouse_text(value, names):
     if isinstance(value, Courthouse):
         return value.name
     return names.get(value, _("a courthouse no longer listed"))
+
+
+class Redaction(models.Model):
+    """A text removed on purpose from an incident and from all of its history.
+
+    The one exception to "nothing is lost": the text itself is gone, replaced by
+    REDACTED, and this row keeps who removed it, when, from which field and why.
+    Staff see it on the incident's history page and in the admin; it is never public.
+    """
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="redactions", verbose_name=_("incident")
+    )
+    field = models.CharField(
+        _("field"),
+        max_length=40,
+        choices=[(name, Incident._meta.get_field(name).verbose_name) for name in REDACTABLE_FIELDS],
+    )
+    reason = models.TextField(_("reason"))
+    redacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("redacted by"),
+    )
+    redacted_at = models.DateTimeField(_("redacted at"), default=timezone.now)
+    history_rows = models.PositiveIntegerField(_("history rows changed"))
+
+    class Meta:
+        ordering = ["-redacted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.incident_id} · {self.field} · {self.redacted_at:%Y-%m-%d}"

@@ -13,9 +13,11 @@ cannot tell that staff notes changed.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import choices
-from .models import PUBLIC_FIELDS, STAFF_ONLY_FIELDS, Incident
+from .cache import bump_data_version
+from .models import PUBLIC_FIELDS, REDACTABLE_FIELDS, REDACTED, STAFF_ONLY_FIELDS, Incident, Redaction
 
 # What a visitor can see of a row, as database columns.
 PUBLIC_COLUMNS = (
@@ -84,6 +86,39 @@ def restore_incident(*, pk, user):
     incident.retraction_reason = ""
     _save_version(incident, incident.version, user)
     return incident
+
+
+class NothingToRedact(ValueError):
+    """The text is in no version of the field; nothing was written."""
+
+
+@transaction.atomic
+def redact(*, pk, field, text, reason, user):
+    """Replace `text` by REDACTED in `field`: in the incident and in every history row.
+
+    The one write that changes history. A current value that holds the text is
+    corrected like any other edit (a new version, a history row); the earlier rows
+    are rewritten in place. The Redaction row records who, when, where and why,
+    never the text.
+    """
+    if field not in REDACTABLE_FIELDS or not text or not reason.strip():
+        raise ValueError("A redaction needs a redactable field, a text and a reason.")
+    incident = _fresh(pk)
+    rows = [row for row in incident.history.only("history_id", field) if text in getattr(row, field)]
+    if text in getattr(incident, field):
+        setattr(incident, field, getattr(incident, field).replace(text, REDACTED))
+        incident._change_reason = _("redaction")
+        _save_version(incident, incident.version, user)
+    elif not rows:
+        raise NothingToRedact(_("This text is in no version of the field."))
+    for row in rows:
+        setattr(row, field, getattr(row, field).replace(text, REDACTED))
+    incident.history.model.objects.bulk_update(rows, [field])
+    if field in PUBLIC_FIELDS:
+        bump_data_version()  # cached pages hold the public change log
+    return Redaction.objects.create(
+        incident=incident, field=field, reason=reason.strip(), redacted_by=user, history_rows=len(rows)
+    )
 
 
 def _fresh(pk):

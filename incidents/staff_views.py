@@ -33,12 +33,13 @@ from .forms import (
     ImportForm,
     IncidentEditForm,
     IncidentForm,
+    RedactForm,
     RetractForm,
     VerificationForm,
 )
 from .history import STAFF_FIELDS, field_changes
 from .imports import import_csv
-from .models import SLUG, Incident, display_text
+from .models import REDACTABLE_FIELDS, SLUG, STAFF_ONLY_FIELDS, Incident, display_text
 
 ADD = "incidents.add_incident"
 CHANGE = "incidents.change_incident"
@@ -245,8 +246,51 @@ def incident_history(request, pk):
     """Who changed what and when, every field including staff-only ones."""
     incident = get_object_or_404(Incident.objects.select_related("courthouse"), pk=pk)
     records = incident.history.select_related("history_user").order_by("history_date", "history_id")
-    context = {"incident": incident, "entries": field_changes(records, STAFF_FIELDS)}
+    context = {
+        "incident": incident,
+        "entries": field_changes(records, STAFF_FIELDS),
+        "redactions": incident.redactions.select_related("redacted_by"),
+    }
     return render(request, "incidents/staff/history.html", context)
+
+
+@staff_only(REVIEW)
+def incident_redact(request, pk):
+    """Remove a text (a name, say) from a field's current value and from all its history."""
+    incident = get_object_or_404(Incident.objects.select_related("courthouse"), pk=pk)
+    form = RedactForm(_posted(request), fields=_redactable_fields(request.user))
+    if form.is_bound and form.is_valid():
+        try:
+            redaction = _retrying(services.redact, pk=pk, user=request.user, **form.cleaned_data)
+        except services.NothingToRedact as nothing:
+            form.add_error("text", str(nothing))
+        else:
+            messages.success(request, _redacted_message(redaction))
+            return redirect(_after_redaction(request.user, pk))
+    context = {
+        "incident": incident,
+        "form": form,
+        "redactions": incident.redactions.select_related("redacted_by"),
+    }
+    return render(request, "incidents/staff/redact.html", context)
+
+
+def _redactable_fields(user):
+    # Staff-only fields are offered only to those who may read them.
+    if user.has_perm(VIEW):
+        return REDACTABLE_FIELDS
+    return [name for name in REDACTABLE_FIELDS if name not in STAFF_ONLY_FIELDS]
+
+
+def _redacted_message(redaction):
+    return _("Redacted from %(field)s: the current value and %(rows)d earlier versions were rewritten.") % {
+        "field": redaction.get_field_display(),
+        "rows": redaction.history_rows,
+    }
+
+
+def _after_redaction(user, pk):
+    return reverse("incident_history" if user.has_perm(VIEW) else "incident_review", args=[pk])
 
 
 # Courthouses ----------------------------------------------------------------

@@ -26,6 +26,7 @@ urlpatterns = [
     path("incidents/import/confirm/", staff_views.incident_import_confirm, name="incident_import_confirm"),
     path("incidents/<int:pk>/history/", staff_views.incident_history, name="incident_history"),
     path("incidents/<int:pk>/review/", staff_views.incident_review, name="incident_review"),
+    path("incidents/<int:pk>/redact/", staff_views.incident_redact, name="incident_redact"),
     path("incidents/<int:pk>/verification/", staff_views.incident_verify, name="incident_verify"),
     path("incidents/<int:pk>/retract/", staff_views.incident_retract, name="incident_retract"),
     path("incidents/<int:pk>/restore/", staff_views.incident_restore, name="incident_restore"),

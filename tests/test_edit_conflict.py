@@ -131,8 +131,8 @@ def test_an_invalid_correction_changes_nothing(incident):
 def test_staff_see_who_changed_each_field_before_and_after(incident, django_assert_num_queries):
     _, client = clerk("anaq7")
     edit(client, incident, 1, summary="Corrected summary.", internal_notes="second note", people_count="2")
-    # session, user, permissions (2), incident, history, courthouse names, demo banner
-    with django_assert_num_queries(8):
+    # session, user, permissions (2), incident, history, courthouse names, redactions, demo banner
+    with django_assert_num_queries(9):
         html = client.get(f"/incidents/{incident.pk}/history/").content.decode()
     changed = html.split("changed")[1].split("created")[0]
     assert 'by <span class="who">anaq7</span>' in changed

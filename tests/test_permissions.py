@@ -78,6 +78,8 @@ def actions(incident):
         ("get", f"/incidents/{pk}/retract/", None, REVIEWER),
         ("post", f"/incidents/{pk}/retract/", {"reason": "Duplicate."}, REVIEWER),
         ("post", f"/incidents/{pk}/restore/", {}, REVIEWER),
+        ("get", f"/incidents/{pk}/redact/", None, REVIEWER),
+        ("post", f"/incidents/{pk}/redact/", {"field": "summary", "text": "hallway", "reason": "x"}, REVIEWER),
         ("get", "/staff/incidents/", None, STAFF),
     ]
 

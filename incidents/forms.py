@@ -240,6 +240,7 @@ class RedactForm(forms.Form):
             (name, capfirst(meta.get_field(name).verbose_name)) for name in fields
         ]
 
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),

@@ -79,7 +79,12 @@ def actions(incident):
         ("post", f"/incidents/{pk}/retract/", {"reason": "Duplicate."}, REVIEWER),
         ("post", f"/incidents/{pk}/restore/", {}, REVIEWER),
         ("get", f"/incidents/{pk}/redact/", None, REVIEWER),
-        ("post", f"/incidents/{pk}/redact/", {"field": "summary", "text": "hallway", "reason": "x"}, REVIEWER),
+        (
+            "post",
+            f"/incidents/{pk}/redact/",
+            {"field": "summary", "text": "hallway", "reason": "x"},
+            REVIEWER,
+        ),
         ("get", "/staff/incidents/", None, STAFF),
     ]
 

@@ -35,10 +35,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common
-from common import log
+import data
+import harness
+import traffic
+from harness import log
 
-RESULTS = common.BENCH / "load_results.json"
+RESULTS = harness.BENCH / "load_results.json"
 PASSWORD = "load-test-password-8d2f"
 TARGETS = {
     "dashboard": "/",
@@ -50,22 +52,22 @@ TARGETS = {
 def main():
     args = parse_args()
     started = time.monotonic()
-    with common.Cleanup() as cleanup:
-        db = common.start_database(cleanup)
-        env = common.prepare_app(cleanup, db)
-        common.setup_django_here(env)
+    with harness.Cleanup() as cleanup:
+        db = harness.start_database(cleanup)
+        env = harness.prepare_app(cleanup, db)
+        harness.setup_django_here(env)
         prepare_data(db, env, args.rows)
         users = create_editors(env, args.workers)
-        server = common.start_gunicorn(cleanup, env, workers=args.server_workers)
+        server = harness.start_gunicorn(cleanup, env, workers=args.server_workers)
         for path in TARGETS.values():
-            common.check_page(server.base + path)
+            traffic.check_page(server.base + path)
         plan = edit_plan(db, args.edits)
-        traffic, edits = run_load(server, args, users, plan)
+        measured, edits = run_load(server, args, users, plan)
         verification = verify(db, edits)
         errors = server.errors_logged()
-    results = summarize(args, traffic, edits, verification, errors)
+    results = summarize(args, measured, edits, verification, errors)
     results["wall_seconds"] = round(time.monotonic() - started)
-    common.write_json(RESULTS, results)
+    harness.write_json(RESULTS, results)
     print_report(results)
     return 0 if results["ok"] else 1
 
@@ -92,15 +94,15 @@ def parse_args():
 
 def prepare_data(db, env, rows):
     log("load_demo_data")
-    common.manage(env, "load_demo_data")
-    present = common.scalar(db, "SELECT count(*) FROM incidents_incident")
+    harness.manage(env, "load_demo_data")
+    present = harness.scalar(db, "SELECT count(*) FROM incidents_incident")
     if rows > present:
-        courthouses = common.create_courthouses(db)
-        generator = common.IncidentGenerator(courthouses)
+        courthouses = data.create_courthouses(db)
+        generator = data.generator(courthouses, retracted=0.01)
         log(f"loading {rows - present:,} synthetic incidents")
-        common.bulk_load(db, generator, 1, rows - present)
-    common.after_bulk_load(db, env)
-    log(f"{common.scalar(db, 'SELECT count(*) FROM incidents_incident'):,} incidents")
+        data.bulk_load(db, generator, 1, rows - present)
+    data.after_bulk_load(db)
+    log(f"{harness.scalar(db, 'SELECT count(*) FROM incidents_incident'):,} incidents")
 
 
 CREATE_USERS = """
@@ -114,7 +116,7 @@ for name in {names!r}:
 
 def create_editors(env, count):
     names = [f"loadclerk{n:02d}" for n in range(count)]
-    common.manage(env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD))
+    harness.manage(env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD))
     return names
 
 
@@ -122,7 +124,7 @@ def edit_plan(db, edits):
     """Two edits per incident, shuffled so that the pair often overlaps in time."""
     ids = [
         row[0]
-        for row in common.query(
+        for row in harness.query(
             db,
             "SELECT id FROM incidents_incident WHERE status = 'published' ORDER BY random() LIMIT %s",
             ((edits + 1) // 2,),
@@ -346,28 +348,28 @@ def run_load(server, args, users, plan):
     editor_process = multiprocessing.Process(
         target=run_editor_process, args=(server.base, users, plan, queue)
     )
-    traffic = {}
+    measured = {}
     started = time.time()
     editor_process.start()
     try:
         if args.parallel:
             procs = {
                 name: subprocess.Popen(
-                    common.wrk_command(server.base + path, args.duration, args.connections),
+                    traffic.wrk_command(server.base + path, args.duration, args.connections),
                     stdout=subprocess.PIPE,
                     text=True,
                 )
                 for name, path in TARGETS.items()
             }
             for name, proc in procs.items():
-                traffic[name] = common.parse_wrk(proc.communicate(timeout=args.duration + 300)[0])
+                measured[name] = traffic.parse_wrk(proc.communicate(timeout=args.duration + 300)[0])
         else:
             for name, path in TARGETS.items():
-                common.drain(server.base, quick=1.0)
-                traffic[name] = common.wrk(server.base + path, args.duration, args.connections)
+                traffic.drain(server.base, quick=1.0)
+                measured[name] = traffic.wrk(server.base + path, args.duration, args.connections)
                 log(
-                    f"  {name:14} {traffic[name]['rps']:8.1f} req/s  p50 {traffic[name]['p50_ms']} ms  "
-                    f"p99 {traffic[name]['p99_ms']} ms"
+                    f"  {name:14} {measured[name]['rps']:8.1f} req/s  p50 {measured[name]['p50_ms']} ms  "
+                    f"p99 {measured[name]['p99_ms']} ms"
                 )
         wrk_finished = time.time()
         edits = queue.get(timeout=3600)
@@ -376,7 +378,7 @@ def run_load(server, args, users, plan):
         if editor_process.is_alive():
             editor_process.terminate()
     edits.update(wrk_started=started, wrk_finished=wrk_finished)
-    return traffic, edits
+    return measured, edits
 
 
 # --- Verification ------------------------------------------------------------------
@@ -388,7 +390,7 @@ def verify(db, edits):
     acked = [a for a in attempts if a["status"] == 302]
     refused = [a for a in attempts if a["status"] == 409]
     history = {}
-    for pk, version, summary in common.query(
+    for pk, version, summary in harness.query(
         db,
         """
             SELECT id, version, summary FROM incidents_historicalincident
@@ -397,7 +399,7 @@ def verify(db, edits):
         history.setdefault(pk, []).append((version, summary))
     current = {
         pk: (version, summary)
-        for pk, version, summary in common.query(
+        for pk, version, summary in harness.query(
             db,
             """
             SELECT id, version, summary FROM incidents_incident WHERE id IN %s""",
@@ -441,12 +443,12 @@ def verify(db, edits):
 # --- Report ----------------------------------------------------------------------
 
 
-def summarize(args, traffic, edits, verification, server_errors):
+def summarize(args, measured, edits, verification, server_errors):
     attempts = edits["attempts"]
     errors = [a for a in attempts if a["status"] not in (302, 409)]
     seconds = sorted(a["seconds"] for a in attempts if a.get("seconds"))
     # An endpoint that answered nothing within the run counts as failing too.
-    wrk_errors = sum(t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0) for t in traffic.values())
+    wrk_errors = sum(t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0) for t in measured.values())
     ok = (
         not errors
         and not wrk_errors
@@ -463,10 +465,10 @@ def summarize(args, traffic, edits, verification, server_errors):
         "connections_per_endpoint": args.connections,
         "duration_per_endpoint_s": args.duration,
         "parallel": args.parallel,
-        "traffic": traffic,
-        "requests_per_s": {name: t["rps"] for name, t in traffic.items()},
-        "p50_ms": {name: t["p50_ms"] for name, t in traffic.items()},
-        "p99_ms": {name: t["p99_ms"] for name, t in traffic.items()},
+        "traffic": measured,
+        "requests_per_s": {name: t["rps"] for name, t in measured.items()},
+        "p50_ms": {name: t["p50_ms"] for name, t in measured.items()},
+        "p99_ms": {name: t["p99_ms"] for name, t in measured.items()},
         "wrk_errors": wrk_errors,
         "edits": {
             "planned": args.edits,

@@ -1,5 +1,6 @@
 """The benchmarks' traffic: single HTTP requests, wrk runs, and a headless browser."""
 
+import html.parser
 import http.client
 import re
 import subprocess
@@ -63,6 +64,138 @@ def save(url, path, chunk=64 * 1024):
     finally:
         conn.close()
     return time.perf_counter() - started, size
+
+
+# --- A signed-in person's requests (bench/load.py's editors) -------------------
+
+
+class Browser:
+    """One signed-in person: a connection, cookies and CSRF, no redirect followed."""
+
+    def __init__(self, base):
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port, self.cookies = parts.hostname, parts.port, {}
+        self.conn = None
+
+    def request(self, method, path, fields=None, timeout=300):
+        body = urllib.parse.urlencode(fields, doseq=True) if fields is not None else None
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://{self.host}:{self.port}{path}"
+        for attempt in range(2):  # a kept-alive connection the server closed: reconnect once
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (
+                http.client.RemoteDisconnected,
+                ConnectionResetError,
+                BrokenPipeError,
+            ):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return (
+            response.status,
+            response.getheader("Location", ""),
+            data.decode("utf-8", "replace"),
+        )
+
+    def sign_in(self, username, password):
+        status, _, page = self.request("GET", "/accounts/login/")
+        form = find_form(page, "username")
+        if status != 200 or form is None:
+            raise RuntimeError(f"login page: {status}")
+        fields = dict(form["fields"], username=username, password=password)
+        status, _, _ = self.request("POST", form["action"] or "/accounts/login/", fields)
+        if status != 302:
+            raise RuntimeError(f"sign-in of {username} answered {status}")
+
+
+class FormParser(html.parser.HTMLParser):
+    """The POST forms of a page: action and the values a browser would submit."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self.form, self.select, self.textarea = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self.form = {"action": a.get("action", ""), "fields": {}, "names": []}
+            self.forms.append(self.form)
+        if self.form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self._add(name, a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "select" and name:
+            self.select = {
+                "name": name,
+                "chosen": None,
+                "first": None,
+                "multiple": "multiple" in a,
+            }
+        elif tag == "option" and self.select is not None:
+            value = a.get("value", "")
+            if self.select["first"] is None:
+                self.select["first"] = value
+            if "selected" in a:
+                self.select["chosen"] = value
+                if self.select["multiple"]:
+                    self._add(self.select["name"], value)
+        elif tag == "textarea" and name:
+            self.textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self.select is not None:
+            s = self.select
+            if not s["multiple"]:
+                chosen = s["chosen"] if s["chosen"] is not None else s["first"]
+                if chosen is not None:
+                    self._add(s["name"], chosen)
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            name, text = self.textarea
+            self._add(name, text.removeprefix("\n"))
+            self.textarea = None
+        elif tag == "form":
+            self.form = None
+
+    def _add(self, name, value):
+        fields = self.form["fields"]
+        if name in fields:
+            existing = fields[name]
+            fields[name] = (existing if isinstance(existing, list) else [existing]) + [value]
+        else:
+            fields[name] = value
+
+
+def find_form(page, field):
+    parser = FormParser()
+    parser.feed(page)
+    return next((form for form in parser.forms if field in form["fields"]), None)
 
 
 # --- wrk -----------------------------------------------------------------------

@@ -29,7 +29,6 @@ import data
 import harness
 import traffic
 
-RESULTS = harness.BENCH / "results.json"
 RESULT_KEYS = (
     "rows",
     "export_vs_copy",
@@ -134,7 +133,7 @@ def main(argv=None):
     results = run(args.rows, repeat=args.repeat, query=args.query)
     print_table(results)
     if not args.no_write:
-        harness.merge_json(RESULTS, {key: results[key] for key in RESULT_KEYS})
+        harness.merge_json(harness.RESULTS, {key: results[key] for key in RESULT_KEYS})
     return 0
 
 

@@ -26,6 +26,7 @@ import traffic
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+RESULTS = BENCH / "results.json"  # make bench's figures; the scripts merge theirs in
 PY = sys.executable
 PGCLUSTER = ROOT / "tests" / "pgcluster.sh"
 SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789"

@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import data
 import harness
 
-RESULTS = harness.BENCH / "results.json"
 RESULT_KEYS = (
     "import_rows_per_s",
     "import_peak_rss_mb",
@@ -89,7 +88,7 @@ def main(argv=None):
     result = run(args.rows)
     print_table(result)
     if not args.no_write:
-        harness.merge_json(RESULTS, {key: result[key] for key in RESULT_KEYS})
+        harness.merge_json(harness.RESULTS, {key: result[key] for key in RESULT_KEYS})
     return 0
 
 

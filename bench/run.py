@@ -33,7 +33,6 @@ import traffic
 from harness import log
 
 SMALL = 10_000
-RESULTS = harness.BENCH / "results.json"
 # A combination the generator never produces (incidents/synthetic.NEVER), so the
 # "matches nothing" list variant truly matches nothing at every size.
 NO_MATCH = {"state": "WY", "case_type": "juvenile", "person_role": "witness", "location": "courtroom"}
@@ -86,9 +85,9 @@ def main():
         errors = server.errors_logged()
     results = summarize(args, stages, export, browser, imported, load_seconds, errors)
     results["wall_seconds"] = round(time.monotonic() - started)
-    harness.write_json(RESULTS, results)
+    harness.write_json(harness.RESULTS, results)
     print_report(results)
-    log(f"wrote {RESULTS} ({results['wall_seconds']} s)")
+    log(f"wrote {harness.RESULTS} ({results['wall_seconds']} s)")
     return 0 if all(results["targets"][name]["pass"] for name in results["targets"]) else 1
 
 

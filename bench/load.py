@@ -19,7 +19,6 @@ the exit status is non-zero on any error or lost edit.
 """
 
 import argparse
-import html.parser
 import http.client
 import multiprocessing
 import os
@@ -28,17 +27,18 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common
-from common import log
+import data
+import harness
+import traffic
+from harness import log
 
-RESULTS = common.BENCH / "load_results.json"
+RESULTS = harness.BENCH / "load_results.json"
 PASSWORD = "load-test-password-8d2f"
 TARGETS = {
     "dashboard": "/",
@@ -50,22 +50,22 @@ TARGETS = {
 def main():
     args = parse_args()
     started = time.monotonic()
-    with common.Cleanup() as cleanup:
-        db = common.start_database(cleanup)
-        env = common.prepare_app(cleanup, db)
-        common.setup_django_here(env)
+    with harness.Cleanup() as cleanup:
+        db = harness.start_database(cleanup)
+        env = harness.prepare_app(cleanup, db)
+        harness.setup_django_here(env)
         prepare_data(db, env, args.rows)
         users = create_editors(env, args.workers)
-        server = common.start_gunicorn(cleanup, env, workers=args.server_workers)
+        server = harness.start_gunicorn(cleanup, env, workers=args.server_workers)
         for path in TARGETS.values():
-            common.check_page(server.base + path)
+            traffic.check_page(server.base + path)
         plan = edit_plan(db, args.edits)
-        traffic, edits = run_load(server, args, users, plan)
+        measured, edits = run_load(server, args, users, plan)
         verification = verify(db, edits)
         errors = server.errors_logged()
-    results = summarize(args, traffic, edits, verification, errors)
+    results = summarize(args, measured, edits, verification, errors)
     results["wall_seconds"] = round(time.monotonic() - started)
-    common.write_json(RESULTS, results)
+    harness.write_json(RESULTS, results)
     print_report(results)
     return 0 if results["ok"] else 1
 
@@ -92,15 +92,15 @@ def parse_args():
 
 def prepare_data(db, env, rows):
     log("load_demo_data")
-    common.manage(env, "load_demo_data")
-    present = common.scalar(db, "SELECT count(*) FROM incidents_incident")
+    harness.manage(env, "load_demo_data")
+    present = harness.scalar(db, "SELECT count(*) FROM incidents_incident")
     if rows > present:
-        courthouses = common.create_courthouses(db)
-        generator = common.IncidentGenerator(courthouses)
+        courthouses = data.create_courthouses(db)
+        generator = data.generator(courthouses, retracted=0.01)
         log(f"loading {rows - present:,} synthetic incidents")
-        common.bulk_load(db, generator, 1, rows - present)
-    common.after_bulk_load(db, env)
-    log(f"{common.scalar(db, 'SELECT count(*) FROM incidents_incident'):,} incidents")
+        data.bulk_load(db, generator, 1, rows - present)
+    data.after_bulk_load(db)
+    log(f"{harness.scalar(db, 'SELECT count(*) FROM incidents_incident'):,} incidents")
 
 
 CREATE_USERS = """
@@ -114,7 +114,7 @@ for name in {names!r}:
 
 def create_editors(env, count):
     names = [f"loadclerk{n:02d}" for n in range(count)]
-    common.manage(env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD))
+    harness.manage(env, "shell", "-c", CREATE_USERS.format(names=names, password=PASSWORD))
     return names
 
 
@@ -122,7 +122,7 @@ def edit_plan(db, edits):
     """Two edits per incident, shuffled so that the pair often overlaps in time."""
     ids = [
         row[0]
-        for row in common.query(
+        for row in harness.query(
             db,
             "SELECT id FROM incidents_incident WHERE status = 'published' ORDER BY random() LIMIT %s",
             ((edits + 1) // 2,),
@@ -136,135 +136,6 @@ def edit_plan(db, edits):
 # --- The editor --------------------------------------------------------------------
 
 
-class Browser:
-    """One signed-in person: a connection, cookies and CSRF, no redirect followed."""
-
-    def __init__(self, base):
-        parts = urllib.parse.urlsplit(base)
-        self.host, self.port, self.cookies = parts.hostname, parts.port, {}
-        self.conn = None
-
-    def request(self, method, path, fields=None, timeout=300):
-        body = urllib.parse.urlencode(fields, doseq=True) if fields is not None else None
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://{self.host}:{self.port}{path}"
-        for attempt in range(2):  # a kept-alive connection the server closed: reconnect once
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-                break
-            except (
-                http.client.RemoteDisconnected,
-                ConnectionResetError,
-                BrokenPipeError,
-            ):
-                self.conn.close()
-                self.conn = None
-                if attempt:
-                    raise
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-        if response.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-            self.conn = None
-        return (
-            response.status,
-            response.getheader("Location", ""),
-            data.decode("utf-8", "replace"),
-        )
-
-    def sign_in(self, username):
-        status, _, page = self.request("GET", "/accounts/login/")
-        form = find_form(page, "username")
-        if status != 200 or form is None:
-            raise RuntimeError(f"login page: {status}")
-        fields = dict(form["fields"], username=username, password=PASSWORD)
-        status, _, _ = self.request("POST", form["action"] or "/accounts/login/", fields)
-        if status != 302:
-            raise RuntimeError(f"sign-in of {username} answered {status}")
-
-
-class FormParser(html.parser.HTMLParser):
-    """The POST forms of a page: action and the values a browser would submit."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms, self.form, self.select, self.textarea = [], None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and a.get("method", "get").lower() == "post":
-            self.form = {"action": a.get("action", ""), "fields": {}, "names": []}
-            self.forms.append(self.form)
-        if self.form is None:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text").lower()
-            if kind in ("submit", "button", "image", "file", "reset"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in a:
-                return
-            self._add(name, a.get("value", "on" if kind == "checkbox" else ""))
-        elif tag == "select" and name:
-            self.select = {
-                "name": name,
-                "chosen": None,
-                "first": None,
-                "multiple": "multiple" in a,
-            }
-        elif tag == "option" and self.select is not None:
-            value = a.get("value", "")
-            if self.select["first"] is None:
-                self.select["first"] = value
-            if "selected" in a:
-                self.select["chosen"] = value
-                if self.select["multiple"]:
-                    self._add(self.select["name"], value)
-        elif tag == "textarea" and name:
-            self.textarea = [name, ""]
-
-    def handle_data(self, data):
-        if self.textarea is not None:
-            self.textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self.select is not None:
-            s = self.select
-            if not s["multiple"]:
-                chosen = s["chosen"] if s["chosen"] is not None else s["first"]
-                if chosen is not None:
-                    self._add(s["name"], chosen)
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            name, text = self.textarea
-            self._add(name, text.removeprefix("\n"))
-            self.textarea = None
-        elif tag == "form":
-            self.form = None
-
-    def _add(self, name, value):
-        fields = self.form["fields"]
-        if name in fields:
-            existing = fields[name]
-            fields[name] = (existing if isinstance(existing, list) else [existing]) + [value]
-        else:
-            fields[name] = value
-
-
-def find_form(page, field):
-    parser = FormParser()
-    parser.feed(page)
-    return next((form for form in parser.forms if field in form["fields"]), None)
-
-
 def edit_once(browser, pk, token):
     """One attempt: load the form, add the token to the summary, post it."""
     path = f"/incidents/{pk}/edit/"
@@ -272,7 +143,7 @@ def edit_once(browser, pk, token):
     status, _, page = browser.request("GET", path)
     if status != 200:
         return {"status": status, "phase": "form", "body": page[:300]}
-    form = find_form(page, "version")
+    form = traffic.find_form(page, "version")
     if form is None or "summary" not in form["fields"]:
         return {
             "status": status,
@@ -300,8 +171,8 @@ def editor(base, users, plan, results):
 
         key = threading.get_ident()
         if key not in browsers:
-            browser = Browser(base)
-            browser.sign_in(users[len(browsers) % len(users)])
+            browser = traffic.Browser(base)
+            browser.sign_in(users[len(browsers) % len(users)], PASSWORD)
             browsers[key] = browser
         return browsers[key]
 
@@ -346,28 +217,28 @@ def run_load(server, args, users, plan):
     editor_process = multiprocessing.Process(
         target=run_editor_process, args=(server.base, users, plan, queue)
     )
-    traffic = {}
+    measured = {}
     started = time.time()
     editor_process.start()
     try:
         if args.parallel:
             procs = {
                 name: subprocess.Popen(
-                    common.wrk_command(server.base + path, args.duration, args.connections),
+                    traffic.wrk_command(server.base + path, args.duration, args.connections),
                     stdout=subprocess.PIPE,
                     text=True,
                 )
                 for name, path in TARGETS.items()
             }
             for name, proc in procs.items():
-                traffic[name] = common.parse_wrk(proc.communicate(timeout=args.duration + 300)[0])
+                measured[name] = traffic.parse_wrk(proc.communicate(timeout=args.duration + 300)[0])
         else:
             for name, path in TARGETS.items():
-                common.drain(server.base, quick=1.0)
-                traffic[name] = common.wrk(server.base + path, args.duration, args.connections)
+                traffic.drain(server.base, quick=1.0)
+                measured[name] = traffic.wrk(server.base + path, args.duration, args.connections)
                 log(
-                    f"  {name:14} {traffic[name]['rps']:8.1f} req/s  p50 {traffic[name]['p50_ms']} ms  "
-                    f"p99 {traffic[name]['p99_ms']} ms"
+                    f"  {name:14} {measured[name]['rps']:8.1f} req/s  p50 {measured[name]['p50_ms']} ms  "
+                    f"p99 {measured[name]['p99_ms']} ms"
                 )
         wrk_finished = time.time()
         edits = queue.get(timeout=3600)
@@ -376,7 +247,7 @@ def run_load(server, args, users, plan):
         if editor_process.is_alive():
             editor_process.terminate()
     edits.update(wrk_started=started, wrk_finished=wrk_finished)
-    return traffic, edits
+    return measured, edits
 
 
 # --- Verification ------------------------------------------------------------------
@@ -388,7 +259,7 @@ def verify(db, edits):
     acked = [a for a in attempts if a["status"] == 302]
     refused = [a for a in attempts if a["status"] == 409]
     history = {}
-    for pk, version, summary in common.query(
+    for pk, version, summary in harness.query(
         db,
         """
             SELECT id, version, summary FROM incidents_historicalincident
@@ -397,7 +268,7 @@ def verify(db, edits):
         history.setdefault(pk, []).append((version, summary))
     current = {
         pk: (version, summary)
-        for pk, version, summary in common.query(
+        for pk, version, summary in harness.query(
             db,
             """
             SELECT id, version, summary FROM incidents_incident WHERE id IN %s""",
@@ -441,12 +312,12 @@ def verify(db, edits):
 # --- Report ----------------------------------------------------------------------
 
 
-def summarize(args, traffic, edits, verification, server_errors):
+def summarize(args, measured, edits, verification, server_errors):
     attempts = edits["attempts"]
     errors = [a for a in attempts if a["status"] not in (302, 409)]
     seconds = sorted(a["seconds"] for a in attempts if a.get("seconds"))
     # An endpoint that answered nothing within the run counts as failing too.
-    wrk_errors = sum(t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0) for t in traffic.values())
+    wrk_errors = sum(t["non_2xx_3xx"] + t["socket_errors"] + (t["requests"] == 0) for t in measured.values())
     ok = (
         not errors
         and not wrk_errors
@@ -463,10 +334,10 @@ def summarize(args, traffic, edits, verification, server_errors):
         "connections_per_endpoint": args.connections,
         "duration_per_endpoint_s": args.duration,
         "parallel": args.parallel,
-        "traffic": traffic,
-        "requests_per_s": {name: t["rps"] for name, t in traffic.items()},
-        "p50_ms": {name: t["p50_ms"] for name, t in traffic.items()},
-        "p99_ms": {name: t["p99_ms"] for name, t in traffic.items()},
+        "traffic": measured,
+        "requests_per_s": {name: t["rps"] for name, t in measured.items()},
+        "p50_ms": {name: t["p50_ms"] for name, t in measured.items()},
+        "p99_ms": {name: t["p99_ms"] for name, t in measured.items()},
         "wrk_errors": wrk_errors,
         "edits": {
             "planned": args.edits,

@@ -15,30 +15,33 @@ See bench/README.md.
 """
 
 import argparse
-import base64
-import binascii
 import datetime
-import html
-import json
 import re
 import sys
 import time
+import types
 import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common
-from common import log
+import data
+import export_bench
+import harness
+import import_bench
+import traffic
+from harness import log
 
 SMALL = 10_000
-RESULTS = common.BENCH / "results.json"
+# A combination the generator never produces (incidents/synthetic.NEVER), so the
+# "matches nothing" list variant truly matches nothing at every size.
+NO_MATCH = {"state": "WY", "case_type": "juvenile", "person_role": "witness", "location": "courtroom"}
 
 LIST_VARIANTS = {
     "list_all": "",
     "list_state": "state=NY",
     "list_three_filters": "state=CA&case_type=criminal&outcome=arrested",
-    "list_no_match": urllib.parse.urlencode(common.NO_MATCH),
+    "list_no_match": urllib.parse.urlencode(NO_MATCH),
     # "list_deep" is added per stage: a cursor half-way through the data (see deep_list_query)
 }
 DASHBOARD_VARIANTS = {"dashboard_all": "", "dashboard_state": "state=NY"}
@@ -53,6 +56,7 @@ TARGETS = {
     "export_vs_copy": (">=", 0.5, "psql COPY seconds / export seconds"),
     "export_peak_rss_mb": ("<", 150, "peak RSS of the worker serving the export"),
     "import_rows_per_s": (">=", 20_000, "import of a new-incident file"),
+    "import_peak_rss_mb": ("<=", 300, "peak RSS of import_incidents, dry run or real"),
     "dashboard_cold_bytes": ("<=", 1_000_000, "cold dashboard in Chromium"),
     "dashboard_warm_bytes": ("<=", 100_000, "warm dashboard in Chromium"),
 }
@@ -61,30 +65,30 @@ TARGETS = {
 def main():
     args = parse_args()
     started = time.monotonic()
-    with common.Cleanup() as cleanup:
-        db = common.start_database(cleanup, sqlite=args.sqlite)
-        env = common.prepare_app(cleanup, db)
-        common.setup_django_here(env)
-        courthouses = common.create_courthouses(db)
-        generator = common.IncidentGenerator(courthouses)
+    with harness.Cleanup() as cleanup:
+        db = harness.start_database(cleanup, sqlite=args.sqlite)
+        env = harness.prepare_app(cleanup, db)
+        harness.setup_django_here(env)
+        courthouses = data.create_courthouses(db)
+        generator = data.generator(courthouses, retracted=0.01)
         small = min(SMALL, args.rows)
 
-        load(db, env, generator, 1, small)
-        server = common.start_gunicorn(cleanup, env)
+        load(db, generator, 1, small)
+        server = harness.start_gunicorn(cleanup, env)
         stages = {"small": measure_pages(server, db, args, small)}
-        load_seconds = load(db, env, generator, small + 1, args.rows - small)
+        load_seconds = load(db, generator, small + 1, args.rows - small)
         stages["large"] = measure_pages(server, db, args, args.rows)
 
-        export = measure_export(server, db, args)
+        export = measure_export(server, db)
         browser = measure_browser(server)
-        imported = measure_import(env, db, args)
+        imported = measure_import(env, courthouses, args)
         errors = server.errors_logged()
     results = summarize(args, stages, export, browser, imported, load_seconds, errors)
     results["wall_seconds"] = round(time.monotonic() - started)
-    common.write_json(RESULTS, results)
+    harness.write_json(harness.RESULTS, results)
     print_report(results)
-    log(f"wrote {RESULTS} ({results['wall_seconds']} s)")
-    return 0 if all(results["targets"][name]["pass"] for name in results["targets"]) else 1
+    log(f"wrote {harness.RESULTS} ({results['wall_seconds']} s)")
+    return 1 if any(target["pass"] is False for target in results["targets"].values()) else 0
 
 
 def parse_args():
@@ -94,22 +98,22 @@ def parse_args():
     parser.add_argument("--quick", action="store_true", help="short wrk runs and a smaller import")
     parser.add_argument("--duration", type=int, help="seconds per wrk run (default 10, quick 3)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--import-rows", type=int, help="rows in the import file (default 100,000)")
+    parser.add_argument("--import-rows", type=int, help="rows in the import file (default --rows)")
     args = parser.parse_args()
     args.duration = args.duration or (3 if args.quick else 10)
     args.warmup = 1 if args.quick else 2
-    args.import_rows = args.import_rows or (20_000 if args.quick else 100_000)
+    args.import_rows = args.import_rows or (20_000 if args.quick else args.rows)
     if args.rows < SMALL:
         parser.error(f"--rows must be at least {SMALL:,}")
     return args
 
 
-def load(db, env, generator, first, count):
+def load(db, generator, first, count):
     if count <= 0:
         return 0.0
     log(f"loading {count:,} incidents")
-    seconds = common.bulk_load(db, generator, first, count)
-    common.after_bulk_load(db, env)
+    seconds = data.bulk_load(db, generator, first, count)
+    data.after_bulk_load(db)
     log(f"  {count:,} incidents in {seconds:.1f} s ({count / max(seconds, 1e-6):,.0f}/s)")
     return seconds
 
@@ -120,10 +124,10 @@ def load(db, env, generator, first, count):
 def measure_pages(server, db, args, rows):
     """wrk figures for every page variant at the current data size."""
     log(f"measuring pages at {rows:,} incidents")
-    if common.count_published(
+    if data.count_published(
         db,
         " AND state_id = %s AND case_type = %s AND person_role = %s AND location = %s",
-        tuple(common.NO_MATCH.values()),
+        tuple(NO_MATCH.values()),
     ):
         raise RuntimeError("the no-match combination matches rows")
     stage = {"rows": rows, "cold": cold_requests(server, db), "pages": {}}
@@ -148,11 +152,8 @@ def measure_pages(server, db, args, rows):
 
 def measure_url(url, args):
     try:
-        response = common.check_page(url)
-    except (
-        RuntimeError,
-        OSError,
-    ) as exc:  # one broken page must not end a 20-minute run
+        response = traffic.check_page(url)
+    except (RuntimeError, OSError) as exc:  # one broken page must not end a 20-minute run
         log(f"  ERROR {exc}")
         return {
             "url": url,
@@ -162,16 +163,20 @@ def measure_url(url, args):
             "p99_ms": 0.0,
             "response_bytes": 0,
         }
-    base = url.split("/", 3)
-    base = "/".join(base[:3])
-    common.drain(base)
-    common.wrk(url, args.warmup, args.connections)
-    common.drain(base)
-    result = common.wrk(url, args.duration, args.connections)
+    base = "/".join(url.split("/", 3)[:3])
+    drain(base)
+    traffic.wrk(url, args.warmup, args.connections)
+    drain(base)
+    result = traffic.wrk(url, args.duration, args.connections)
     if result["non_2xx_3xx"] or result["socket_errors"]:
         log(f"  WARNING {url}: {result['non_2xx_3xx']} non-2xx, {result['socket_errors']} socket errors")
     result.update(url=url, response_bytes=len(response.body))
     return result
+
+
+def drain(base):
+    if not traffic.drain(base):
+        log("WARNING: the server still looks busy after draining")
 
 
 def cold_requests(server, db):
@@ -183,8 +188,8 @@ def cold_requests(server, db):
         ("stats_month", "/api/stats/?by=month"),
         ("stats_county", "/api/stats/?by=county"),
     ]:
-        common.query(db, "DELETE FROM tracker_cache")
-        response = common.get(server.base + path)
+        harness.query(db, "DELETE FROM tracker_cache")
+        response = traffic.get(server.base + path)
         cold[name] = round(response.seconds * 1000, 1) if response.status == 200 else None
     log("  cold (ms): " + ", ".join(f"{k} {v}" for k, v in cold.items()))
     return cold
@@ -194,42 +199,24 @@ def deep_list_query(server, db, offset):
     """The query string of the list page that starts `offset` rows deep.
 
     The list pages with a keyset cursor; following "next" 10,000 times would take
-    minutes, so the cursor for the row at `offset` is built directly: the first
-    page's "next" cursor is decoded (urlsafe base64 of JSON, as views.encode_cursor
-    writes it), the row it names is found, and that row is swapped for the one
-    before `offset`. The result is checked: the page must start with the row at `offset`.
+    minutes, so the "next" cursor of the row before `offset` is made directly, by the
+    app's own incidents.cursors. The page must then start with the row at `offset`.
     """
-    first = common.check_page(server.base + "/incidents/").text()
-    links = re.findall(r'href="([^"]*[?&](?:amp;)?cursor=[^"]*)"', first)
-    if not links:
-        raise RuntimeError("the list page has no cursor link")
-    params = urllib.parse.parse_qs(urllib.parse.urlsplit(html.unescape(links[-1])).query)
-    cursor = params.pop("cursor")[0]
-    rows = common.query(
+    from incidents import cursors
+
+    (before_id, before_date), (first_id, _) = harness.query(
         db,
         """SELECT id, date FROM incidents_incident WHERE status = 'published'
-                               ORDER BY date DESC, id DESC LIMIT 2 OFFSET %s""",
+           ORDER BY date DESC, id DESC LIMIT 2 OFFSET %s""",
         (offset - 1,),
     )
-    named = common.query(
-        db,
-        """SELECT id, date FROM incidents_incident WHERE status = 'published'
-                                ORDER BY date DESC, id DESC LIMIT 2 OFFSET 49""",
-    )
-    rows, named = [(pk, _day(d)) for pk, d in rows], [(pk, _day(d)) for pk, d in named]
-    # The cursor names the last row of page 1 (offset 49: rows after it) or the first
-    # row of page 2 (offset 50: rows from it); either way the deep page starts at `offset`.
-    for old, new in zip(named, rows):
-        token = recode_cursor(cursor, old, new)
-        if token is None:
-            continue
-        query = urllib.parse.urlencode({**{k: v[0] for k, v in params.items()}, "cursor": token})
-        page = common.check_page(f"{server.base}/incidents/?{query}").text()
-        ids = [int(i) for i in re.findall(r'href="[^"]*/incidents/(\d+)/"', page)]
-        if ids and ids[0] == rows[1][0]:
-            return query
-        raise RuntimeError(f"the deep page starts with {ids[:1]}, not incident {rows[1][0]}")
-    raise RuntimeError(f"cursor {cursor!r} names neither row 50 nor 51; see deep_list_query()")
+    before = types.SimpleNamespace(id=before_id, date=_day(before_date))
+    query = urllib.parse.urlencode({"cursor": cursors.encode("next", "-date", before)})
+    page = traffic.check_page(f"{server.base}/incidents/?{query}").text()
+    ids = [int(i) for i in re.findall(r'href="[^"]*/incidents/(\d+)/"', page)]
+    if ids[:1] != [first_id]:
+        raise RuntimeError(f"the deep page starts with {ids[:1]}, not incident {first_id}")
+    return query
 
 
 def _day(value):
@@ -237,117 +224,32 @@ def _day(value):
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
 
 
-def recode_cursor(cursor, old, new):
-    """`cursor` with the (id, date) `old` swapped for `new`; None if it does not name `old`."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        parts = json.loads(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-    if not isinstance(parts, list) or old[0] not in parts or old[1].isoformat() not in parts:
-        return None
-    swap = {old[0]: new[0], old[1].isoformat(): new[1].isoformat()}
-    parts = [swap.get(part, part) if isinstance(part, (int, str)) else part for part in parts]
-    raw = json.dumps(parts, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 # --- Export, import, browser ---------------------------------------------------
 
 
-def measure_export(server, db, args):
-    """The web export against COPY of the same rows, best of two each, and peak RSS."""
+def measure_export(server, db):
+    """The web export's time and peak RSS, against COPY of the same rows on PostgreSQL."""
     log("export vs COPY")
     try:
-        return _measure_export(server, db)
-    except Exception as exc:  # noqa: BLE001 (curl, psql, the server: report and keep the run going)
+        result = export_bench.measure(db, server)
+    except Exception as exc:  # noqa: BLE001 (psql, the server: report and keep the run going)
         log(f"  ERROR {exc}")
-        return {
-            "error": str(exc)[:300],
-            "export_vs_copy": 0.0,
-            "peak_worker_rss_mb": 0.0,
-            "peak_server_rss_mb": 0.0,
-            "copy_seconds": 0.0,
-            "export_seconds": 0.0,
-            "export_bytes": 0,
-            "export_rows": 0,
-        }
-
-
-def _measure_export(server, db):
-    if db.kind == "postgresql":
-        try:
-            import export_bench
-        except ImportError:
-            export_bench = None
-        if export_bench is not None and hasattr(export_bench, "measure"):
-            return _measure_export_with_export_bench(export_bench, server, db)
-    return _measure_export_here(server, db)
-
-
-def _measure_export_with_export_bench(export_bench, server, db):
-    """bench/export_bench.py's measure(): COPY of the very SELECT the export runs, curl, VmHWM."""
-    r = export_bench.measure(db.url, server.base, server.proc.pid, repeat=2)
-    published = common.count_published(db)
-    if r["rows"] != published:
-        log(f"  WARNING: the export has {r['rows']:,} rows, the database {published:,} published")
+        return {"error": str(exc)[:300], "export_vs_copy": 0.0, "export_peak_rss_mb": 0.0, "rows": 0}
+    published = data.count_published(db)
+    if result["rows"] != published:
+        log(f"  WARNING: the export has {result['rows']:,} rows, the database {published:,} published")
     log(
-        f"  COPY {r['copy_seconds']:.2f} s; export {r['export_seconds']:.2f} s ({r['export_mb']:.0f} MB); "
-        f"worker peak RSS {r['export_peak_rss_mb']:.0f} MB; same bytes as COPY: {r['same_bytes_as_copy']}"
+        f"  COPY {result.get('copy_seconds')} s; export {result['export_seconds']:.2f} s "
+        f"({result['export_mb']:.0f} MB); worker peak RSS {result['export_peak_rss_mb']:.0f} MB; "
+        f"same bytes as COPY: {result.get('same_bytes_as_copy')}"
     )
-    return {
-        "measured_by": "bench/export_bench.py measure()",
-        "copy_seconds": r["copy_seconds"],
-        "export_seconds": r["export_seconds"],
-        "export_bytes": int(r["export_mb"] * 1e6),
-        "export_rows": r["rows"],
-        "published_rows": published,
-        "export_vs_copy": r["export_vs_copy"],
-        "peak_worker_rss_mb": r["export_peak_rss_mb"],
-        "same_bytes_as_copy": r["same_bytes_as_copy"],
-        "runs": {"export": r["export_runs_s"], "copy": r["copy_runs_s"]},
-    }
-
-
-def _measure_export_here(server, db):
-    published = common.count_published(db)
-    copy_runs = [common.copy_seconds(db) for _ in range(2)]
-    export_runs, peak_worker, peak_total = [], 0.0, 0.0
-    for _ in range(2):
-        with common.RssSampler(server.worker_pids()) as rss:
-            seconds, size, lines = common.download(server.base + "/incidents/export.csv")
-        export_runs.append((seconds, size))
-        peak_worker, peak_total = (
-            max(peak_worker, rss.peak_worker),
-            max(peak_total, rss.peak_total),
-        )
-        if lines != published + 1:
-            log(f"  WARNING: the export has {lines - 1:,} rows, the database {published:,} published")
-    copy_s, copy_bytes = min(copy_runs)
-    export_s, export_bytes = min(export_runs)
-    result = {
-        "measured_by": "bench/common.py (COPY of an equivalent SELECT, streamed GET)",
-        "copy_seconds": round(copy_s, 3),
-        "copy_bytes": copy_bytes,
-        "export_seconds": round(export_s, 3),
-        "export_bytes": export_bytes,
-        "export_rows": lines - 1,
-        "published_rows": published,
-        "export_vs_copy": round(copy_s / export_s, 3),
-        "peak_worker_rss_mb": round(peak_worker, 1),
-        "peak_server_rss_mb": round(peak_total, 1),
-    }
-    log(
-        f"  COPY {copy_s:.2f} s ({copy_bytes / 1e6:.0f} MB); export {export_s:.2f} s "
-        f"({export_bytes / 1e6:.0f} MB); worker peak RSS {peak_worker:.0f} MB"
-    )
-    return result
+    return {**result, "published_rows": published}
 
 
 def measure_browser(server):
     log("dashboard bytes in Chromium")
     try:
-        result = common.browser_bytes(server.base + "/")
+        result = traffic.browser_bytes(server.base + "/")
     except Exception as exc:  # noqa: BLE001 (playwright raises its own Error types)
         log(f"  ERROR {exc}")
         empty = {"bytes": 0, "responses": 0, "largest": []}
@@ -359,25 +261,18 @@ def measure_browser(server):
     return result
 
 
-def measure_import(env, db, args):
-    """Rows per second importing a file of new incidents (bench/import_bench.py's measure)."""
-    log(f"import of {args.import_rows:,} rows")
+def measure_import(env, courthouses, args):
+    """Rate and peak memory of a dry run and a real import (bench/import_bench.py)."""
     try:
-        from import_bench import measure_import as measure
-    except ImportError as exc:
-        log(f"  import not measured: bench/import_bench.py unavailable ({exc})")
-        return {"rows": args.import_rows, "rows_per_s": 0.0, "error": str(exc)}
-    try:
-        rate, seconds = measure(args.import_rows)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 (reported in the table; the run goes on)
-        log(f"  import failed: {exc}")
-        return {"rows": args.import_rows, "rows_per_s": 0.0, "error": str(exc)[:500]}
-    log(f"  {args.import_rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s")
-    return {
-        "rows": args.import_rows,
-        "seconds": round(seconds, 2),
-        "rows_per_s": round(rate),
-    }
+        return import_bench.measure(env, courthouses, args.import_rows)
+    except Exception as exc:  # noqa: BLE001 (reported in the table; the run goes on)
+        log(f"  import failed: {exc}"[:600])
+        return {
+            "rows": args.import_rows,
+            "error": str(exc)[:500],
+            "import_rows_per_s": 0,
+            "import_peak_rss_mb": None,
+        }
 
 
 # --- Report ----------------------------------------------------------------------
@@ -404,12 +299,15 @@ def summarize(args, stages, export, browser, imported, load_seconds, errors):
         "connections": args.connections,
         "load_seconds": round(load_seconds, 1),
         "export_vs_copy": export["export_vs_copy"],
-        "export_peak_rss_mb": export["peak_worker_rss_mb"],
+        "export_peak_rss_mb": export["export_peak_rss_mb"],
         "list_vs_baseline_min": ratio(min(large[n]["rps"] for n in lists), large["baseline"]["rps"]),
         "list_scale_min": min(scale[n] for n in lists),
         "dashboard_scale": min(scale[n] for n in dashboards),
         "dashboard_vs_list": ratio(min(large[n]["rps"] for n in dashboards), large["list_all"]["rps"]),
-        "import_rows_per_s": imported["rows_per_s"],
+        "import_rows_per_s": imported["import_rows_per_s"],
+        "import_peak_rss_mb": imported["import_peak_rss_mb"],
+        "import_dry_run_peak_rss_mb": imported.get("import_dry_run_peak_rss_mb"),
+        "import_real_peak_rss_mb": imported.get("import_real_peak_rss_mb"),
         "dashboard_cold_ms": stages["large"]["cold"]["dashboard_all"],
         "dashboard_cold_bytes": browser["cold"]["bytes"],
         "dashboard_warm_bytes": browser["warm"]["bytes"],
@@ -438,6 +336,8 @@ def ratio(a, b):
 
 
 def passes(value, test, limit):
+    if value is None:  # not measurable here (the COPY baseline on SQLite): neither PASS nor FAIL
+        return None
     return {">=": value >= limit, "<=": value <= limit, "<": value < limit}[test]
 
 
@@ -470,15 +370,14 @@ def print_report(results):
     for name in large["cold"]:
         print(f"  {name:20}{small['cold'][name] or 0:10.1f}{large['cold'][name] or 0:10.1f}")
     export, imported, browser = results["export"], results["import"], results["browser"]
-    print(
-        f"\nexport: {export['export_seconds']:.2f} s for {export['export_rows']:,} rows "
-        f"({export['export_bytes'] / 1e6:.0f} MB); psql COPY {export['copy_seconds']:.2f} s; "
-        f"worker peak RSS {export['peak_worker_rss_mb']:.0f} MB"
-    )
-    print(
-        f"import: {imported['rows']:,} rows at {imported['rows_per_s']:,.0f} rows/s"
-        + (f" ({imported['error'][:100]})" if imported.get("error") else "")
-    )
+    if export.get("error"):
+        print(f"\nexport: not measured ({export['error'][:100]})")
+    else:
+        export_bench.print_table(export)
+    if imported.get("error"):
+        print(f"\nimport: not measured ({imported['error'][:100]})")
+    else:
+        import_bench.print_table(imported)
     print(f"dashboard in Chromium: cold {browser['cold']['bytes']:,} B, warm {browser['warm']['bytes']:,} B")
     if results["server_errors_logged"]:
         print(
@@ -487,12 +386,17 @@ def print_report(results):
         )
     print("\ntargets:")
     for name, target in results["targets"].items():
-        value = target["value"]
-        shown = f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
-        print(
-            f"  {'PASS' if target['pass'] else 'FAIL'}  {name:22}{shown:>14}  {target['test']:>12}"
-            f"  ({target['what']})"
-        )
+        shown = _shown(target["value"])
+        print(f"  {VERDICTS[target['pass']]}  {name:22}{shown:>14}  {target['test']:>12}  ({target['what']})")
+
+
+VERDICTS = {True: "PASS", False: "FAIL", None: "n/a "}
+
+
+def _shown(value):
+    if value is None:
+        return "n/a"
+    return f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
 
 
 if __name__ == "__main__":

@@ -4,18 +4,13 @@ Every view takes the same filter parameters as the list (filters.py), and every 
 parameter is answered with a 400 naming it: never a 500, never an unfiltered file.
 """
 
-import base64
-import binascii
-import datetime
-import json
 import re
 
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from . import dictionary, export, stats
+from . import cursors, dictionary, export, stats
 from .filters import error_message, filter_incidents
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -55,13 +50,15 @@ def api_incidents(request):
     keys = filterset.sort_keys()
     try:
         limit = _limit(request.GET.get("limit"))
-        after = decode_cursor(request.GET.get("cursor"), keys[0])
+        after = _cursor(request.GET.get("cursor", ""), keys[0])
     except BadParameter as bad:
         return _json_error(str(bad), {bad.name: [bad.message]})
-    page = list(_after(incidents, keys[0], after).values_list(*export.LOOKUPS)[: limit + 1])
+    if after is not None:
+        incidents = incidents.filter(cursors.beyond(keys[0], after))
+    page = list(incidents.values_list(*export.LOOKUPS, named=True)[: limit + 1])
     rows, more = page[:limit], len(page) > limit
     body = {"results": [export.json_row(row) for row in rows]}
-    body["next"] = _next_url(request, encode_cursor(keys[0], rows[-1])) if more else None
+    body["next"] = _next_url(request, cursors.encode("next", keys[0], rows[-1])) if more else None
     if after is None and not more:
         body["count"] = len(rows)  # free here: the whole result is on this page
     return JsonResponse(body)
@@ -113,50 +110,17 @@ def _limit(value):
     return int(value)
 
 
-# Keyset pagination: the cursor holds the last row's sort value and id, and the
-# next page starts strictly after it. Every ordering ends with id, so no row is
-# skipped or repeated when rows are added between pages, and no deep OFFSET is scanned.
-CURSOR_TYPES = {
-    "date": datetime.date.fromisoformat,
-    "updated_at": datetime.datetime.fromisoformat,
-    "people_count": int,
-}
-
-
-def encode_cursor(sort_key, row):
-    field = sort_key.lstrip("-")
-    value = row[export.LOOKUPS.index(field)]
-    value = value if isinstance(value, int) else value.isoformat()
-    raw = json.dumps([sort_key, value, row[export.LOOKUPS.index("id")]], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(token, sort_key):
-    """(value, id) after which the page starts, or None for the first page."""
+def _cursor(token, sort_key):
+    """The cursor to start after, None for the first page; the API only pages forward."""
     if not token:
         return None
     try:
-        key, value, pk = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        parse = CURSOR_TYPES[sort_key.lstrip("-")]
-        value = parse(value) if parse is not int or type(value) is int else None
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise BadParameter("cursor", "is not a cursor this API gave.") from None
-    if key != sort_key:
-        raise BadParameter("cursor", "was made for another ordering; start again without it.")
-    if value is None or type(pk) is not int:
-        raise BadParameter("cursor", "is not a cursor this API gave.")
-    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
-        value = timezone.make_aware(value, datetime.UTC)
-    return value, pk
-
-
-def _after(incidents, sort_key, after):
-    if after is None:
-        return incidents
-    value, pk = after
-    field = sort_key.lstrip("-")
-    op = "lt" if sort_key.startswith("-") else "gt"
-    return incidents.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
+        cursor = cursors.decode(token, sort_key)
+        if cursor.direction == "next":
+            return cursor
+    except cursors.BadCursor:
+        pass
+    raise BadParameter("cursor", "is not one this API gave for this ordering; start again without it.")
 
 
 def _next_url(request, cursor):

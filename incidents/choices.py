@@ -1,4 +1,4 @@
-"""Every choice of the data model, with the exact machine values of SPEC.md.
+"""Every choice of the data model, with the exact machine values (docs/data-model.md).
 
 Labels are what people read; values are what filters, exports and imports use.
 The data dictionary (/data/) is generated from these classes, so a change here

@@ -1,4 +1,4 @@
-"""The CSV format shared by export and import (SPEC.md, "CSV format").
+"""The CSV format shared by export and import (docs/csv.md).
 
 The column list is explicit: a new model field never reaches an export unless
 it is added here, and staff-only fields are never among them.
@@ -73,8 +73,8 @@ def unescape_formula(value):
 #
 # Two writers give one result, byte for byte: on PostgreSQL the rows come from
 # `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)` with dates, timestamps and
-# formula escaping done in SQL (PERFORMANCE.md: rows formatted in Python cost 15 s
-# per million over HTTP, COPY through a thread 4.6 s);
+# formula escaping done in SQL (rows formatted in Python cost several times more:
+# bench/README.md, "Costs per row, measured");
 # elsewhere csv.writer formats values_list() rows. tests/test_export.py runs both
 # over hostile values and compares the bytes.
 #

@@ -1,6 +1,6 @@
 """One FilterSet for the list, dashboard, courthouse and county pages, CSV export and API.
 
-The query-string parameters are the contract of SPEC.md ("Filters"): a URL
+The query-string parameters are the contract of docs/data-model.md ("Filters"): a URL
 copied from the list works unchanged for the export and the API.
 """
 

@@ -5,10 +5,6 @@ string means the same incidents on every page, in the export and in the API.
 Bad input never raises: the page shows the form with its errors and answers 400.
 """
 
-import base64
-import binascii
-import datetime
-import json
 import re
 
 from django.db.models import Q
@@ -21,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import charts
+from . import charts, cursors
 from .cache import cached, public_page
 from .dictionary import VERIFICATION_MEANINGS
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
@@ -33,7 +29,6 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 COURTHOUSES_SHOWN = 300
 AUTOCOMPLETE_MAX = 20
-CURSOR_MAX = 300  # characters; a real cursor is about 60
 CHOICE_PARAMS = (
     "outcome",
     "case_type",
@@ -400,76 +395,7 @@ def _chips(filterset, params, labels):
     return chips
 
 
-# -- keyset pagination -----------------------------------------------------------
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def _sort_field(keys):
-    return keys[0].lstrip("-"), keys[0].startswith("-")
-
-
-def encode_cursor(direction, keys, incident):
-    """An opaque page link: the sort value and id of the row the page starts after (or before)."""
-    field, _descending = _sort_field(keys)
-    value = getattr(incident, field)
-    value = value.isoformat() if hasattr(value, "isoformat") else value
-    raw = json.dumps([direction, keys[0], value, incident.pk], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(token, keys):
-    """(direction, sort value, id); BadCursor for anything this site did not write."""
-    if len(token) > CURSOR_MAX:
-        raise BadCursor(token)
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        parts = json.loads(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadCursor(token) from exc
-    if not isinstance(parts, list) or len(parts) != 4:
-        raise BadCursor(token)
-    direction, key, value, pk = parts
-    if direction not in ("next", "prev") or key != keys[0] or type(pk) is not int or not 0 < pk < 2**63:
-        raise BadCursor(token)
-    return direction, _cursor_value(_sort_field(keys)[0], value), pk
-
-
-def _cursor_value(field, value):
-    try:
-        if field == "date":
-            return datetime.date.fromisoformat(value)
-        if field == "updated_at":
-            moment = datetime.datetime.fromisoformat(value)
-            if moment.tzinfo is None:
-                raise BadCursor(value)
-            return moment
-    except (TypeError, ValueError) as exc:
-        raise BadCursor(value) from exc
-    if type(value) is not int or not 0 <= value < 2**31:
-        raise BadCursor(value)
-    return value
-
-
-def _beyond(keys, value, pk, backwards=False):
-    """Rows after (value, pk) in the sort order; `backwards`: the rows before it.
-
-    `field <= value AND (field < value OR id < pk)` lets the database walk the
-    (field, id) index from the cursor on, so a deep page costs what the first does.
-    """
-    field, descending = _sort_field(keys)
-    if backwards:
-        descending = not descending
-    strict, edge = ("lt", "lte") if descending else ("gt", "gte")
-    return Q(**{f"{field}__{edge}": value}) & (
-        Q(**{f"{field}__{strict}": value}) | Q(**{f"pk__{strict}": pk})
-    )
-
-
-def _reversed_keys(keys):
-    return [key[1:] if key.startswith("-") else f"-{key}" for key in keys]
+# -- keyset pagination (cursors.py) ---------------------------------------------
 
 
 def _page_of(request, filterset, incidents, params):
@@ -479,8 +405,8 @@ def _page_of(request, filterset, incidents, params):
     rows, has_prev, has_next = [], False, False
     if token and filterset.is_valid():
         try:
-            direction, value, pk = decode_cursor(token, keys)
-        except BadCursor:
+            cursor = cursors.decode(token, keys[0])
+        except cursors.BadCursor:
             return _page_context(
                 params,
                 keys,
@@ -490,14 +416,14 @@ def _page_of(request, filterset, incidents, params):
                 (0, False),
                 cursor_error=_("This page link is not valid or is out of date."),
             )
-        if direction == "next":
-            found = list(incidents.filter(_beyond(keys, value, pk))[: PAGE_SIZE + 1])
+        if cursor.direction == "next":
+            found = list(incidents.filter(cursors.beyond(keys[0], cursor))[: PAGE_SIZE + 1])
             rows, has_prev, has_next = found[:PAGE_SIZE], True, len(found) > PAGE_SIZE
         else:
             found = list(
-                incidents.filter(_beyond(keys, value, pk, backwards=True)).order_by(*_reversed_keys(keys))[
-                    : PAGE_SIZE + 1
-                ]
+                incidents.filter(cursors.beyond(keys[0], cursor, backwards=True)).order_by(
+                    *cursors.reversed_keys(keys)
+                )[: PAGE_SIZE + 1]
             )
             if len(found) > PAGE_SIZE:
                 rows, has_prev, has_next = found[:PAGE_SIZE][::-1], True, True
@@ -535,10 +461,10 @@ def _page_context(params, keys, rows, has_prev, has_next, count, cursor_error=No
         "count_more": count[1],
         "cursor_error": cursor_error,
         "first_page": first_page,
-        "prev_page": _query(params, without=PAGE_PARAMS, cursor=encode_cursor("prev", keys, rows[0]))
+        "prev_page": _query(params, without=PAGE_PARAMS, cursor=cursors.encode("prev", keys[0], rows[0]))
         if has_prev and rows
         else None,
-        "next_page": _query(params, without=PAGE_PARAMS, cursor=encode_cursor("next", keys, rows[-1]))
+        "next_page": _query(params, without=PAGE_PARAMS, cursor=cursors.encode("next", keys[0], rows[-1]))
         if has_next and rows
         else None,
         "sort_links": _sort_links(params, keys[0]),

@@ -11,7 +11,7 @@ from incidents.models import Incident
 
 from .factories import CourthouseFactory, IncidentFactory
 
-# The header of SPEC.md, copied by hand on purpose: the test must fail if export.COLUMNS drifts.
+# The header of docs/csv.md, copied by hand on purpose: the test must fail if export.COLUMNS drifts.
 SPEC_HEADER = (
     "id,reference,date,date_precision,state,county,county_fips,courthouse,courthouse_city,"
     "case_type,outcome,people_count,person_role,location,agency,plain_clothes,"

@@ -1,7 +1,9 @@
+import base64
 import collections
 import csv
 import datetime
 import io
+import json
 
 import pytest
 
@@ -126,6 +128,32 @@ def test_a_bad_cursor_gets_a_400_naming_it(client, cursor):
     body = get_json(client, f"/api/incidents/?cursor={cursor}", status=400)
     assert body["error"].startswith("cursor:")
     assert list(body["parameters"]) == ["cursor"]
+
+
+def token(parts):
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ["-date", "2019-05-14", 5],  # the API's earlier token shape
+        ["prev", "-date", "2019-05-14", 5],  # a list page's "Previous" link: the API only goes forward
+        ["next", "-date", "2019-05-14", 0],
+        ["next", "-date", "2019-13-01", 5],
+    ],
+)
+def test_a_cursor_it_did_not_give_gets_a_400(client, parts):
+    body = get_json(client, f"/api/incidents/?cursor={token(parts)}", status=400)
+    assert list(body["parameters"]) == ["cursor"]
+
+
+def test_a_list_pages_next_link_cursor_pages_the_api_too(client):
+    bulk_incidents(3)
+    first = get_json(client, "/api/incidents/?limit=1")["results"][0]
+    parts = ["next", "-date", first["date"], first["id"]]
+    following = get_json(client, f"/api/incidents/?limit=5&cursor={token(parts)}")["results"]
+    assert len(following) == 2 and first["id"] not in [row["id"] for row in following]
 
 
 def test_a_cursor_from_another_ordering_gets_a_400(client):

@@ -1,4 +1,4 @@
-"""The CSV import (incidents/imports.py): SPEC.md, "CSV format"."""
+"""The CSV import (incidents/imports.py): docs/csv.md."""
 
 import csv
 import datetime

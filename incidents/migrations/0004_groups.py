@@ -1,4 +1,4 @@
-"""The two staff roles of SPEC.md, as groups with their permissions.
+"""The two staff roles (README, "Staff"), as groups with their permissions.
 
 Superusers need no group. The permissions are created here first: Django
 otherwise creates them only after the whole `migrate` run, too late for this

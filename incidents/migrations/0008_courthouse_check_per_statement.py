@@ -1,7 +1,7 @@
 """An incident's courthouse must exist: checked once per statement, not once per row.
 
-A foreign-key constraint runs one lookup for every inserted row (about 10 µs on
-PostgreSQL: a second for a 100,000-row import). These triggers keep the same
+A foreign-key constraint runs one lookup for every inserted row (its cost per row is
+in bench/README.md, "Costs per row, measured"). These triggers keep the same
 guarantee with one join over all the rows a statement wrote.
 
 PostgreSQL: after each INSERT or UPDATE of incidents, every courthouse they name

@@ -9,7 +9,7 @@ from incidents.imports import check_size, import_csv
 
 class Command(BaseCommand):
     help = (
-        "Import incidents from a CSV file in the export's format (SPEC.md). Every row is "
+        "Import incidents from a CSV file in the export's format (docs/csv.md). Every row is "
         "validated first; nothing is written unless the whole file is valid."
     )
 

@@ -54,6 +54,8 @@ EVENT_KINDS = {
     "policy": (gettext_lazy("Policy events"), "circle", INK, "dot"),
     "coverage": (gettext_lazy("Coverage changes"), "square", "#6a3d9a", "dash"),
 }
+# White stripes over the bar's own colour: the month so far.
+HATCH = {"fillmode": "overlay", "fgcolor": "#ffffff", "fgopacity": 0.85, "size": 7, "solidity": 0.35}
 EVENT_GAP = 0.07  # share of the time axis between two markers on one row: 24 px on a phone
 EVENT_ROW_HEIGHT = 0.09  # share of the plot height per row of event markers
 PLACE_BREAKDOWNS = (
@@ -262,7 +264,7 @@ def _outcome_bar(outcome, rows, x, partial):
         y=[r["incidents"] for r in rows],
         marker={
             "color": OUTCOME_COLORS[outcome],
-            "pattern": {"shape": shapes, "fgcolor": "#ffffff", "fgopacity": 0.7, "size": 6},
+            "pattern": {**HATCH, "shape": shapes},
         },
         xperiod="M1",
         xperiodalignment="middle",
@@ -279,7 +281,7 @@ def _partial_key(month):
         y=[0],
         xperiod="M1",
         xperiodalignment="middle",
-        marker={"color": MUTED, "pattern": {"shape": "/", "fgcolor": "#ffffff", "fgopacity": 0.7, "size": 6}},
+        marker={"color": MUTED, "pattern": {**HATCH, "shape": "/"}},
         hoverinfo="skip",
     )
 

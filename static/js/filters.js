@@ -16,11 +16,12 @@
   var status = document.getElementById("filter-status");
   var pending = null;
 
+  // Each value once: a state picked again in "Add a state" is already a ticked box.
   function queryString() {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) {
       value = String(value).trim();
-      if (value) params.append(name, value);
+      if (value && params.getAll(name).indexOf(value) === -1) params.append(name, value);
     });
     return params.toString();
   }

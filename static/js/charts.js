@@ -124,17 +124,36 @@
     return lines;
   }
 
-  // The PNG holds the title and the source line, set below the space the axes took.
+  function plain(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // Under the chart in the PNG: the events its numbered markers stand for, then the source.
+  function noteLines(gd, source, width) {
+    var card = gd.closest(".chart-card");
+    var events = card ? card.querySelectorAll(".chart-events li") : [];
+    var texts = Array.prototype.map.call(events, function (li) {
+      return plain(li.textContent.replace(/\s+/g, " ").trim());
+    });
+    return texts.concat([source]).reduce(function (lines, text) {
+      return lines.concat(wrap(text, Math.floor((width - 30) / 6.4)));
+    }, []);
+  }
+
+  // The PNG holds the title and the notes, set below the space the axes took,
+  // from the left edge of the image.
   function pngLayout(gd, figure, width) {
-    var below = gd._fullLayout._size.b;
+    var size = gd._fullLayout._size;
     var note = sourceNote(figure.layout);
-    var lines = wrap(note.text, Math.floor((width - 30) / 6.4));
-    var source = Object.assign({}, note, { visible: true, text: lines.join("<br>"), yshift: -below });
+    var lines = noteLines(gd, note.text, width);
+    var source = Object.assign({}, note, {
+      visible: true, text: lines.join("<br>"), yshift: -size.b, xshift: 10 - size.l,
+    });
     var others = (gd.layout.annotations || []).filter(function (a) { return a.name !== "source"; });
     var layout = Object.assign({}, gd.layout, {
       title: figure.layout.title,
       annotations: others.concat([source]),
-      margin: Object.assign({}, gd.layout.margin, { t: figure.layout.margin.t, b: below + 15 * lines.length + 12 }),
+      margin: Object.assign({}, gd.layout.margin, { t: figure.layout.margin.t, b: size.b + 15 * lines.length + 12 }),
     });
     return { layout: layout, extra: 40 + 15 * lines.length };
   }

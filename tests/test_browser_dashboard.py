@@ -2,7 +2,7 @@
 and no request ever leaves the test server.
 
 Set TRACKER_SCREENSHOT=docs/dashboard.png to save the dashboard with demo data as the
-screenshot shown in README.md.
+screenshots shown in README.md (docs/dashboard.png and docs/dashboard-phone.png).
 """
 
 import os
@@ -115,12 +115,24 @@ def test_the_dashboard_draws_every_chart_with_demo_data(demo_data, open_page):
     assert page.locator("#chart-map path.choroplethlocation").count() > 3000
     assert page.errors == []
     if os.environ.get("TRACKER_SCREENSHOT"):
-        # The top of the page: headline figures, the monthly chart, the map and the top bars.
-        page.screenshot(
-            path=os.environ["TRACKER_SCREENSHOT"],
-            full_page=True,
-            clip={"x": 0, "y": 0, "width": 1280, "height": 2100},
-        )
+        save_screenshots(open_page, os.environ["TRACKER_SCREENSHOT"])
+
+
+def save_screenshots(open_, path):
+    """The top of the dashboard at a laptop's size (headline figures, the monthly chart, the
+    map, the top bars), and beside it, as NAME-phone.png, the top of it on a phone."""
+    page = open_(width=1366)
+    page.goto("/")
+    settle(page)
+    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": 1366, "height": 2100})
+    phone = open_(width=390)
+    phone.goto("/")
+    settle(phone)
+    phone.screenshot(
+        path=path.replace(".png", "-phone.png"),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 390, "height": 1900},
+    )
 
 
 def test_the_png_download_carries_the_title_and_the_source_line(two_states, open_page, tmp_path):

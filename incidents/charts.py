@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import choices
-from .models import PolicyEvent, State
+from .models import Courthouse, PolicyEvent, State
 from .stats import aggregate, stats_for
 
 SITE = "Courthouse ICE Arrest Tracker"
@@ -30,6 +30,8 @@ OUTCOME_COLORS = {
     choices.Outcome.UNKNOWN: "#8c8c8c",
 }
 MAP_SCALE = [[0, "#fdd49e"], [0.35, "#f16913"], [1, "#67000d"]]
+POINT_MAX = 22  # px across, the dot of the courthouse with the most incidents
+INSET_STATES = ("PR", "VI")
 # Puerto Rico and the U.S. Virgin Islands, below Florida. No base layer: the county
 # shapes are the map (Plotly still loads its world file, as for any non-US scope).
 INSET = {
@@ -372,8 +374,8 @@ def _inset_label():
         "xref": "paper",
         "yref": "paper",
         "x": sum(domain["x"]) / 2,
-        "y": domain["y"][1],
-        "yanchor": "bottom",
+        "y": domain["y"][0],  # under the inset: above it, Florida's tip is near on a phone
+        "yanchor": "top",
         "font": {"size": 11, "color": MUTED},
     }
 
@@ -392,14 +394,69 @@ def _colorbar():
     }
 
 
-def map_chart(counties, states, source, link_query, fit_states=()):
+def courthouse_points(courthouses, link_query):
+    """[{label, lat, lon, incidents, url, inset}] for the courthouses with coordinates."""
+    placed = {
+        row["slug"]: row
+        for row in Courthouse.objects.filter(
+            slug__in=[r["key"] for r in courthouses], latitude__isnull=False, longitude__isnull=False
+        ).values("slug", "latitude", "longitude", "county__state_id")
+    }
+    return [
+        {
+            "label": r["label"],
+            "lat": float(placed[r["key"]]["latitude"]),
+            "lon": float(placed[r["key"]]["longitude"]),
+            "incidents": r["incidents"],
+            "url": reverse("courthouse_detail", args=[r["key"]]) + link_query,
+            "inset": placed[r["key"]]["county__state_id"] in INSET_STATES,
+        }
+        for r in courthouses
+        if r["key"] in placed
+    ]
+
+
+def _points_traces(points):
+    """Courthouses as dots sized by their incidents (by area); a click opens the courthouse."""
+    top = max((p["incidents"] for p in points), default=1)
+    traces = []
+    for geo, inset in (("geo", False), ("geo2", True)):
+        mine = [p for p in points if p["inset"] == inset]
+        if mine:
+            traces.append(
+                go.Scattergeo(
+                    geo=geo,
+                    lat=[p["lat"] for p in mine],
+                    lon=[p["lon"] for p in mine],
+                    text=[_plain(f"{p['label']}: {p['incidents']}") for p in mine],
+                    customdata=[p["url"] for p in mine],
+                    hovertemplate="%{text} " + _("incidents") + "<extra></extra>",
+                    mode="markers",
+                    marker={
+                        "size": [p["incidents"] for p in mine],
+                        "sizemode": "area",
+                        "sizeref": 2 * top / POINT_MAX**2,
+                        "sizemin": 4,
+                        "color": ACCENT,
+                        "opacity": 0.75,
+                        "line": {"color": "#ffffff", "width": 1},
+                    },
+                    meta="courthouses",
+                    name=_("Courthouses"),
+                )
+            )
+    return traces
+
+
+def map_chart(counties, states, source, link_query, fit_states=(), points=()):
     """County choropleth (counties without incidents grey, state outlines), plus a state layer.
 
     charts.js fills the traces marked `meta` with every county and state shape
     from our own copy of the Census-derived us-atlas file, draws Puerto Rico and
     the Virgin Islands in the inset `geo2` (Albers USA leaves them out), and fits
     the map to `fit_states` (state FIPS codes) when the filters name states.
-    A county with incidents opens its page.
+    A county with incidents opens its page; so does the dot of a courthouse with
+    coordinates, sized by its incidents.
     """
     title = _("Incidents by county and state")
     common = {
@@ -459,6 +516,7 @@ def map_chart(counties, states, source, link_query, fit_states=()):
             marker_line_color="#4d4d4d",
             name=_("Incidents by state"),
         ),
+        *_points_traces(points),
     ]
     layout = _layout(
         title,
@@ -661,7 +719,14 @@ def dashboard(filterset, queryset, *, today, link_query):
     if month:
         charts = [
             month,
-            map_chart(stats["county"], stats["state"], source, link_query, _state_fips(filterset)),
+            map_chart(
+                stats["county"],
+                stats["state"],
+                source,
+                link_query,
+                _state_fips(filterset),
+                courthouse_points(stats["courthouse"], link_query),
+            ),
             _top_counties(stats["county"], source, link_query),
             _top_courthouses(stats["courthouse"], source, link_query),
             *_breakdowns(filterset, queryset, source, BREAKDOWNS),

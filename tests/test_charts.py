@@ -346,3 +346,16 @@ def test_map_counties_link_to_their_pages_and_a_state_filter_fits_the_map(client
     }
     whole = figures(client.get("/").content.decode())["chart-map"]
     assert whole["layout"]["meta"] == {"fit": []}
+
+
+def test_courthouses_with_coordinates_are_dots_sized_by_incidents_linking_to_their_pages(client, data):
+    from incidents.models import Courthouse
+
+    Courthouse.objects.filter(pk=data[0].courthouse_id).update(latitude="40.69350", longitude="-73.98780")
+    charts = figures(client.get("/?outcome=arrested").content.decode())
+    (dots,) = [t for t in charts["chart-map"]["data"] if t.get("meta") == "courthouses"]
+    slug = data[0].courthouse.slug
+    assert (dots["lat"], dots["lon"]) == ([40.6935], [-73.9878])
+    assert dots["customdata"] == [f"/courthouses/{slug}/?outcome=arrested"]
+    assert dots["marker"]["size"] == [2]  # El Paso's courthouse has no coordinates: no dot
+    assert dots["geo"] == "geo"

@@ -30,6 +30,7 @@ OUTCOME_COLORS = {
     choices.Outcome.UNKNOWN: "#8c8c8c",
 }
 MAP_SCALE = [[0, "#fdd49e"], [0.35, "#f16913"], [1, "#67000d"]]
+WHOLE_TICKS_MAX = 6  # incidents: up to this many, an axis ticks every one
 POINT_MAX = 22  # px across, the dot of the courthouse with the most incidents
 INSET_STATES = ("PR", "VI")
 # Puerto Rico and the U.S. Virgin Islands, below Florida. No base layer: the county
@@ -288,14 +289,23 @@ def _partial_key(month):
     )
 
 
-def _month_axes(x, top, rows):
+def _whole_ticks(top):
+    """A tick per incident on a short axis: Plotly would otherwise count in halves."""
+    return {"dtick": 1} if top <= WHOLE_TICKS_MAX else {}
+
+
+def _month_axes(top, rows):
     """The bars' axis, and above it a strip for numbered event markers when there are any."""
     strip = min(EVENT_ROW_HEIGHT * rows, 0.3) if rows else 0
     axes = {
-        # Years alone over a long span, so that the labels fit a phone's width.
+        # Years alone when the ticks are a year or more apart, so that the labels fit
+        # a phone's width; months only when there is room for them.
         "xaxis": {
             "type": "date",
-            "tickformat": "%Y" if len(x) > 36 else "%b %Y",
+            "tickformatstops": [
+                {"dtickrange": [None, "M12"], "value": "%b %Y"},
+                {"dtickrange": ["M12", None], "value": "%Y"},
+            ],
             "tickangle": 0,
             "showgrid": False,
             "automargin": True,
@@ -304,6 +314,7 @@ def _month_axes(x, top, rows):
             "title": {"text": _("Incidents"), "standoff": 8},
             "rangemode": "tozero",
             "range": [0, top * 1.08],
+            **_whole_ticks(top),
             "gridcolor": "#eeeeee",
             "automargin": True,
             "domain": [0, 1 - strip],
@@ -340,7 +351,7 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
         height=440,
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
         shapes=_event_lines(placed),
-        **_month_axes(x, top, 1 + max((e["row"] for e in placed), default=-1)),
+        **_month_axes(top, 1 + max((e["row"] for e in placed), default=-1)),
     )
     layout["margin"]["t"] = 80
     head = [
@@ -589,6 +600,7 @@ def bar_chart(chart_id, title, by, rows, source, urls=None, label_head=None):
         xaxis={
             "title": {"text": _("Incidents"), "standoff": 6},
             "rangemode": "tozero",
+            **_whole_ticks(max((r["incidents"] for r in shown), default=0)),
             "gridcolor": "#eeeeee",
             "automargin": True,
         },

@@ -359,3 +359,12 @@ def test_courthouses_with_coordinates_are_dots_sized_by_incidents_linking_to_the
     assert dots["customdata"] == [f"/courthouses/{slug}/?outcome=arrested"]
     assert dots["marker"]["size"] == [2]  # El Paso's courthouse has no coordinates: no dot
     assert dots["geo"] == "geo"
+
+
+def test_short_axes_tick_every_whole_incident(client, data):
+    charts = figures(client.get("/").content.decode())
+    assert charts["chart-month"]["layout"]["yaxis"]["dtick"] == 1  # no "0.5 incidents"
+    assert charts["chart-counties"]["layout"]["xaxis"]["dtick"] == 1
+    IncidentFactory.create_batch(7, date=D(2019, 1, 9))
+    many = figures(client.get("/").content.decode())
+    assert "dtick" not in many["chart-month"]["layout"]["yaxis"]

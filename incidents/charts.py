@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import choices
-from .models import PolicyEvent
+from .models import Courthouse, PolicyEvent, State
 from .stats import aggregate, stats_for
 
 SITE = "Courthouse ICE Arrest Tracker"
@@ -30,10 +30,42 @@ OUTCOME_COLORS = {
     choices.Outcome.UNKNOWN: "#8c8c8c",
 }
 MAP_SCALE = [[0, "#fdd49e"], [0.35, "#f16913"], [1, "#67000d"]]
+WHOLE_TICKS_MAX = 6  # incidents: up to this many, an axis ticks every one
+POINT_MAX = 22  # px across, the dot of the courthouse with the most incidents
+INSET_STATES = ("PR", "VI")
+# Puerto Rico and the U.S. Virgin Islands, below Florida. No base layer: the county
+# shapes are the map (Plotly still loads its world file, as for any non-US scope).
+INSET = {
+    "projection": {"type": "mercator"},
+    "fitbounds": "locations",
+    "domain": {"x": [0.74, 0.98], "y": [0.02, 0.2]},
+    **{
+        f"show{layer}": False
+        for layer in ("land", "lakes", "coastlines", "countries", "ocean", "rivers", "subunits")
+    },
+    "showframe": True,
+    "framecolor": "#bbbbbb",
+    "bgcolor": "#ffffff",
+}
 TOP_N = 15
 TABLE_MAX = 100
 SOURCE_MAX = 160  # characters of the filter list printed on images
 LATEST_N = 10
+LABEL_MAX = 26  # characters of a bar's name on its axis
+# Event markers: name, symbol, colour and line style of each kind of event.
+EVENT_KINDS = {
+    "policy": (gettext_lazy("Policy events"), "circle", INK, "dot"),
+    "coverage": (gettext_lazy("Coverage changes"), "square", "#6a3d9a", "dash"),
+}
+# White stripes over the bar's own colour: the month so far.
+HATCH = {"fillmode": "overlay", "fgcolor": "#ffffff", "fgopacity": 0.85, "size": 7, "solidity": 0.35}
+EVENT_GAP = 0.07  # share of the time axis between two markers on one row: 24 px on a phone
+EVENT_ROW_HEIGHT = 0.09  # share of the plot height per row of event markers
+PLACE_BREAKDOWNS = (
+    ("outcome", gettext_lazy("Outcome")),
+    ("case_type", gettext_lazy("Case type")),
+    ("person_role", gettext_lazy("Person's role in court")),
+)
 BREAKDOWNS = (
     ("case_type", gettext_lazy("Case type")),
     ("person_role", gettext_lazy("Person's role in court")),
@@ -68,24 +100,24 @@ def source_line(filterset, today, scope=None):
 
 
 def _layout(title, source, **extra):
-    """Common layout; the title and the source line travel with the PNG download."""
+    """Common layout; the title and the source line travel with the PNG download.
+
+    On screen the page shows both as HTML, which wraps at any width: charts.js
+    hides the title and shows the source annotation only in the PNG, below the
+    space the axes took.
+    """
     layout = {
-        "title": {
-            "text": title,
-            "x": 0,
-            "xanchor": "left",
-            "pad": {"l": 12},
-            "font": {"size": 16},
-        },
+        "title": {"text": title, "x": 0, "xanchor": "left", "pad": {"l": 12}, "font": {"size": 16}},
         "font": {"family": FONT, "size": 13, "color": INK},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
-        "margin": {"l": 10, "r": 20, "t": 50, "b": 100},
+        "margin": {"l": 10, "r": 20, "t": 50, "b": 10},
         "showlegend": False,
         "annotations": [
             {
-                # Two lines, so that the source fits under a half-width chart too.
-                "text": _plain(source).replace(", filters:", ",<br>filters:"),
+                "name": "source",
+                "visible": False,
+                "text": _plain(source),
                 "showarrow": False,
                 "xref": "paper",
                 "yref": "paper",
@@ -94,7 +126,6 @@ def _layout(title, source, **extra):
                 "xanchor": "left",
                 "align": "left",
                 "yanchor": "top",
-                "yshift": -50,
                 "font": {"size": 11, "color": MUTED},
             }
         ],
@@ -161,97 +192,168 @@ def _events_between(first, last):
     )
 
 
-def _short(text, limit=48):
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _event_text(event):
+    """A policy event names its jurisdiction; other kinds of event may carry a title only."""
+    where = event.get("jurisdiction")
+    return f"{where}: {event['title']}" if where else event["title"]
 
 
-def monthly_chart(months, series, events, source, chart_id="chart-month", title=None):
+def _event_rows(events, first, last):
+    """Events numbered in date order, each on the lowest row of the marker strip where its
+    numbered marker keeps a clear gap to the one before it on that row, at any width."""
+    span = max((last - first).days, 31)
+    gap = datetime.timedelta(days=span * EVENT_GAP)
+    row_ends, placed = [], []
+    for number, event in enumerate(sorted(events, key=lambda e: e["date"]), start=1):
+        row = next((i for i, end in enumerate(row_ends) if event["date"] - end > gap), len(row_ends))
+        row_ends[row : row + 1] = [event["date"]]
+        kind = event.get("kind", "policy")
+        placed.append({**event, "number": number, "row": row, "kind": kind, "text": _event_text(event)})
+    return placed
+
+
+def _event_traces(placed):
+    """One numbered-marker trace per kind of event, on the strip above the bars (axis y2)."""
+    traces = []
+    for kind, (name, symbol, color, _dash) in EVENT_KINDS.items():
+        mine = [e for e in placed if e["kind"] == kind]
+        if mine:
+            traces.append(
+                go.Scatter(
+                    name=str(name),
+                    mode="markers+text",
+                    x=[e["date"].isoformat() for e in mine],
+                    y=[e["row"] for e in mine],
+                    yaxis="y2",
+                    text=[str(e["number"]) for e in mine],
+                    textfont={"color": "#ffffff", "size": 11},
+                    marker={"symbol": symbol, "size": 19, "color": color},
+                    hovertext=[_plain(f"{e['number']}. {e['date']:%Y-%m-%d} · {e['text']}") for e in mine],
+                    hoverinfo="text",
+                    cliponaxis=False,
+                )
+            )
+    return traces
+
+
+def _event_lines(placed):
+    return [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": e["date"].isoformat(),
+            "x1": e["date"].isoformat(),
+            "y0": 0,
+            "y1": 1,
+            "layer": "below",
+            "line": {"color": EVENT_KINDS[e["kind"]][2], "width": 1, "dash": EVENT_KINDS[e["kind"]][3]},
+        }
+        for e in placed
+    ]
+
+
+def _is_partial(key, today):
+    """The month still under way: its bar and its table row say "so far"."""
+    return today is not None and key == f"{today:%Y-%m}"
+
+
+def _outcome_bar(outcome, rows, x, partial):
+    label = str(choices.Outcome(outcome).label)
+    shapes = ["/" if p else "" for p in partial]
+    return go.Bar(
+        name=label,
+        x=x,
+        y=[r["incidents"] for r in rows],
+        marker={
+            "color": OUTCOME_COLORS[outcome],
+            "pattern": {**HATCH, "shape": shapes},
+        },
+        xperiod="M1",
+        xperiodalignment="middle",
+        customdata=[_(" (so far)") if p else "" for p in partial],
+        hovertemplate="%{x|%b %Y}%{customdata}: %{y} " + label.lower() + "<extra></extra>",
+    )
+
+
+def _partial_key(month):
+    """A legend entry that explains the hatching of the month under way (a bar of 0)."""
+    return go.Bar(
+        name=_("Month so far (hatched)"),
+        x=[month],
+        y=[0],
+        xperiod="M1",
+        xperiodalignment="middle",
+        marker={"color": MUTED, "pattern": {**HATCH, "shape": "/"}},
+        hoverinfo="skip",
+    )
+
+
+def _whole_ticks(top):
+    """A tick per incident on a short axis: Plotly would otherwise count in halves."""
+    return {"dtick": 1} if top <= WHOLE_TICKS_MAX else {}
+
+
+def _month_axes(top, rows):
+    """The bars' axis, and above it a strip for numbered event markers when there are any."""
+    strip = min(EVENT_ROW_HEIGHT * rows, 0.3) if rows else 0
+    axes = {
+        # Years alone when the ticks are a year or more apart, so that the labels fit
+        # a phone's width; months only when there is room for them.
+        "xaxis": {
+            "type": "date",
+            "tickformatstops": [
+                {"dtickrange": [None, "M12"], "value": "%b %Y"},
+                {"dtickrange": ["M12", None], "value": "%Y"},
+            ],
+            "tickangle": 0,
+            "showgrid": False,
+            "automargin": True,
+        },
+        "yaxis": {
+            "title": {"text": _("Incidents"), "standoff": 8},
+            "rangemode": "tozero",
+            "range": [0, top * 1.08],
+            **_whole_ticks(top),
+            "gridcolor": "#eeeeee",
+            "automargin": True,
+            "domain": [0, 1 - strip],
+        },
+    }
+    if rows:
+        axes["yaxis2"] = {"domain": [1 - strip + 0.02, 1], "range": [-0.6, rows - 0.4], "visible": False}
+    return axes
+
+
+def monthly_chart(months, series, events, source, chart_id="chart-month", title=None, today=None):
+    """Bars stacked by outcome; events as numbered markers listed under the chart.
+
+    A label written on the chart collides with the axis labels at some width; a
+    numbered marker on its own strip cannot, and the list holds the full text.
+    """
     title = title or _("Incidents per month, by outcome")
     x = [f"{row['key']}-01" for row in months]
-    traces = [
-        go.Bar(
-            name=str(choices.Outcome(outcome).label),
-            x=x,
-            y=[r["incidents"] for r in rows],
-            marker_color=OUTCOME_COLORS[outcome],
-            xperiod="M1",
-            xperiodalignment="middle",
-            hovertemplate="%{x|%b %Y}: %{y} "
-            + str(choices.Outcome(outcome).label).lower()
-            + "<extra></extra>",
-        )
-        for outcome, rows in series
-    ]
+    partial = [_is_partial(row["key"], today) for row in months]
+    traces = [_outcome_bar(outcome, rows, x, partial) for outcome, rows in series]
+    if any(partial):
+        traces.append(_partial_key(x[-1]))
+    placed = (
+        _event_rows(events, _month_day(months[0]["key"]), _month_day(months[-1]["key"])) if months else []
+    )
+    traces += _event_traces(placed)
     top = max((r["incidents"] for r in months), default=0) or 1
-    shapes, notes = [], []
-    if events:
-        traces.append(
-            go.Scatter(
-                name=_("Policy events"),
-                mode="markers",
-                x=[e["date"].isoformat() for e in events],
-                y=[top * 1.12] * len(events),
-                marker={"symbol": "diamond", "size": 10, "color": INK},
-                hovertext=[
-                    _plain(f"{e['date']:%Y-%m-%d} · {e['jurisdiction']}: {e['title']}") for e in events
-                ],
-                hoverinfo="text",
-            )
-        )
-        for event in events:
-            day = event["date"].isoformat()
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": "x",
-                    "yref": "y",
-                    "x0": day,
-                    "x1": day,
-                    "y0": 0,
-                    "y1": top * 1.12,
-                    "line": {"color": INK, "width": 1, "dash": "dot"},
-                }
-            )
-            notes.append(
-                {
-                    "text": _plain(_short(f"{event['date']:%Y-%m} {event['title']}")),
-                    "x": day,
-                    "y": top * 1.08,
-                    "xref": "x",
-                    "yref": "y",
-                    "textangle": -90,
-                    "xanchor": "right",
-                    "yanchor": "top",
-                    "showarrow": False,
-                    "font": {"size": 10, "color": INK},
-                    "bgcolor": "rgba(255,255,255,0.8)",
-                }
-            )
     layout = _layout(
         title,
         source,
         barmode="stack",
         bargap=0.1,
         showlegend=True,
-        height=420,
-        legend={
-            "orientation": "h",
-            "x": 0,
-            "y": 1.02,
-            "yanchor": "bottom",
-            "traceorder": "normal",
-        },
-        xaxis={"type": "date", "tickformat": "%b %Y", "showgrid": False},
-        yaxis={
-            "title": {"text": _("Incidents")},
-            "rangemode": "tozero",
-            "range": [0, top * 1.2],
-            "gridcolor": "#eeeeee",
-        },
-        shapes=shapes,
+        height=440,
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
+        shapes=_event_lines(placed),
+        **_month_axes(top, 1 + max((e["row"] for e in placed), default=-1)),
     )
     layout["margin"]["t"] = 80
-    layout["annotations"] = notes + layout["annotations"]
     head = [
         _("Month"),
         *[str(choices.Outcome(o).label) for o, _rows in series],
@@ -260,35 +362,112 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
     ]
     rows = [
         _row(
-            row["label"],
+            row["label"] + (_(" (so far)") if partial[i] else ""),
             *[s[i]["incidents"] for _o, s in series],
             row["incidents"],
             row["people"],
         )
         for i, row in enumerate(months)
     ]
-    events_table = [
-        {"date": e["date"], "jurisdiction": e["jurisdiction"], "title": e["title"]} for e in events
-    ]
-    return _chart(
-        chart_id,
-        title,
-        "month",
-        _figure(traces, layout),
-        head,
-        rows,
-        events=events_table,
-    )
+    return _chart(chart_id, title, "month", _figure(traces, layout), head, rows, source=source, events=placed)
 
 
 # -- map -------------------------------------------------------------------------
 
 
-def map_chart(counties, states, source, link_query):
+def _inset_label():
+    """Names the inset; charts.js drops it with the inset when the filters leave the islands out."""
+    domain = INSET["domain"]
+    return {
+        "name": "inset-label",
+        "text": "PR · VI",
+        "showarrow": False,
+        "xref": "paper",
+        "yref": "paper",
+        "x": sum(domain["x"]) / 2,
+        "y": domain["y"][0],  # under the inset: above it, Florida's tip is near on a phone
+        "yanchor": "top",
+        "font": {"size": 11, "color": MUTED},
+    }
+
+
+def _colorbar():
+    """Under the map, so that it never takes width from a phone-sized map."""
+    return {
+        "title": {"text": _("Incidents"), "side": "top"},
+        "orientation": "h",
+        "thickness": 10,
+        "len": 0.5,
+        "x": 0,
+        "xanchor": "left",
+        "y": 0,
+        "yanchor": "top",
+    }
+
+
+def courthouse_points(courthouses, link_query):
+    """[{label, lat, lon, incidents, url, inset}] for the courthouses with coordinates."""
+    placed = {
+        row["slug"]: row
+        for row in Courthouse.objects.filter(
+            slug__in=[r["key"] for r in courthouses], latitude__isnull=False, longitude__isnull=False
+        ).values("slug", "latitude", "longitude", "county__state_id")
+    }
+    return [
+        {
+            "label": r["label"],
+            "lat": float(placed[r["key"]]["latitude"]),
+            "lon": float(placed[r["key"]]["longitude"]),
+            "incidents": r["incidents"],
+            "url": reverse("courthouse_detail", args=[r["key"]]) + link_query,
+            "inset": placed[r["key"]]["county__state_id"] in INSET_STATES,
+        }
+        for r in courthouses
+        if r["key"] in placed
+    ]
+
+
+def _points_traces(points):
+    """Courthouses as dots sized by their incidents (by area); a click opens the courthouse."""
+    top = max((p["incidents"] for p in points), default=1)
+    traces = []
+    for geo, inset in (("geo", False), ("geo2", True)):
+        mine = [p for p in points if p["inset"] == inset]
+        if mine:
+            traces.append(
+                go.Scattergeo(
+                    geo=geo,
+                    lat=[p["lat"] for p in mine],
+                    lon=[p["lon"] for p in mine],
+                    text=[_plain(f"{p['label']}: {p['incidents']}") for p in mine],
+                    customdata=[p["url"] for p in mine],
+                    hovertemplate="%{text} " + _("incidents") + "<extra></extra>",
+                    mode="markers",
+                    marker={
+                        "size": [p["incidents"] for p in mine],
+                        "sizemode": "area",
+                        "sizeref": 2 * top / POINT_MAX**2,
+                        "sizemin": 4,
+                        "color": ACCENT,
+                        "opacity": 0.75,
+                        "line": {"color": "#ffffff", "width": 1},
+                    },
+                    meta="courthouses",
+                    name=_("Courthouses"),
+                )
+            )
+    return traces
+
+
+def map_chart(counties, states, source, link_query, fit_states=(), points=()):
     """County choropleth (counties without incidents grey, state outlines), plus a state layer.
 
     charts.js fills the traces marked `meta` with every county and state shape
-    from our own copy of the Census-derived us-atlas file.
+    from our own copy of the Census-derived us-atlas file, draws Puerto Rico and
+    the Virgin Islands in the inset `geo2` (Albers USA leaves them out), and fits
+    the map to `fit_states` (state FIPS codes) when the filters name states.
+    A county with incidents opens its page; so does the dot of a courthouse with
+    coordinates, sized by its incidents.
     """
     title = _("Incidents by county and state")
     common = {
@@ -315,7 +494,8 @@ def map_chart(counties, states, source, link_query):
             hovertemplate=hover,
             colorscale=MAP_SCALE,
             zmin=0,
-            colorbar={"title": {"text": _("Incidents")}, "thickness": 12},
+            colorbar=_colorbar(),
+            customdata=[_county_url(r["key"], link_query) for r in counties],
             meta="counties",
             name=_("Incidents by county"),
             **common,
@@ -342,11 +522,12 @@ def map_chart(counties, states, source, link_query):
             zmin=0,
             visible=False,
             meta="states",
-            colorbar={"title": {"text": _("Incidents")}, "thickness": 12},
+            colorbar=_colorbar(),
             marker_line_width=0.9,
             marker_line_color="#4d4d4d",
             name=_("Incidents by state"),
         ),
+        *_points_traces(points),
     ]
     layout = _layout(
         title,
@@ -361,8 +542,12 @@ def map_chart(counties, states, source, link_query):
             "subunitcolor": "#4d4d4d",
             "bgcolor": "#ffffff",
             "showframe": False,
+            "domain": {"x": [0, 1], "y": [0, 1]},  # else Plotly shares the height with the inset
         },
+        geo2=INSET,
+        meta={"fit": sorted(fit_states)},
     )
+    layout["annotations"].insert(0, _inset_label())
     layout["margin"].update(l=0, r=0)
     head = [_("County"), _("Incidents"), _("People")]
     rows = [
@@ -382,6 +567,8 @@ def map_chart(counties, states, source, link_query):
         _figure(traces, layout),
         head,
         rows,
+        source=source,
+        links=True,
         is_map=True,
         truncated=len(counties) > TABLE_MAX,
         total_rows=len(counties),
@@ -411,11 +598,20 @@ def bar_chart(chart_id, title, by, rows, source, urls=None, label_head=None):
         height=110 + 26 * max(len(shown), 1),
         bargap=0.25,
         xaxis={
-            "title": {"text": _("Incidents")},
+            "title": {"text": _("Incidents"), "standoff": 6},
             "rangemode": "tozero",
+            **_whole_ticks(max((r["incidents"] for r in shown), default=0)),
             "gridcolor": "#eeeeee",
+            "automargin": True,
         },
-        yaxis={"automargin": True, "type": "category"},
+        # Long names are shortened on the axis (in full on hover and in the table),
+        # so that on a phone the bars keep most of the width.
+        yaxis={
+            "automargin": True,
+            "type": "category",
+            "tickvals": labels,
+            "ticktext": [_short(v) for v in labels],
+        },
     )
     head = [label_head or title, _("Incidents"), _("People")]
     table = [
@@ -429,10 +625,15 @@ def bar_chart(chart_id, title, by, rows, source, urls=None, label_head=None):
         _figure([bar], layout),
         head,
         table,
+        source=source,
         links=bool(urls),
         truncated=len(rows) > TABLE_MAX,
         total_rows=len(rows),
     )
+
+
+def _short(text, limit=LABEL_MAX):
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _unique_labels(rows):
@@ -475,11 +676,17 @@ def _top_courthouses(courthouses, source, link_query):
 
 
 def headline(by_outcome, counties, courthouses, latest):
-    """The dashboard's headline numbers, from the same aggregates as the charts."""
+    """The dashboard's headline numbers, from the same aggregates as the charts.
+
+    People taken into custody: the people of the incidents whose outcome is
+    `arrested`; an incident of unknown outcome may have a count, but is not
+    known to be an arrest (see /data/).
+    """
     count = {row["key"]: row["incidents"] for row in by_outcome}
+    arrested = [row["people"] for row in by_outcome if row["key"] == choices.Outcome.ARRESTED]
     return {
         "incidents": sum(count.values()),
-        "people": sum(row["people"] for row in by_outcome),
+        "people": sum(arrested),
         "arrests": count.get(choices.Outcome.ARRESTED, 0),
         "attempted": count.get(choices.Outcome.ATTEMPTED, 0),
         "observed": count.get(choices.Outcome.OBSERVED, 0),
@@ -493,30 +700,48 @@ def headline(by_outcome, counties, courthouses, latest):
 # Built on a cache miss only: views.py caches these, rendered, per filters and day.
 
 
+def _breakdowns(filterset, queryset, source, dimensions, scope=None):
+    return [
+        bar_chart(f"chart-{by}", str(title), by, stats_for(filterset, queryset, by, scope), source)
+        for by, title in dimensions
+    ]
+
+
+def _monthly(filterset, queryset, source, today, scope=None):
+    """The monthly chart, with the events of its months; None without incidents."""
+    months, series = monthly_series(filterset, queryset, scope)
+    if not months:
+        return None
+    events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
+    return monthly_chart(months, series, events, source, today=today)
+
+
+def _state_fips(filterset):
+    codes = filterset.form.cleaned_data.get("state") or []
+    return list(State.objects.filter(code__in=[str(c) for c in codes]).values_list("fips", flat=True))
+
+
 def dashboard(filterset, queryset, *, today, link_query):
     """Headline figures, every chart and the latest incidents for the dashboard."""
     source = source_line(filterset, today)
     stats = {by: stats_for(filterset, queryset, by) for by in ("outcome", "county", "state", "courthouse")}
     latest = list(queryset[:LATEST_N])
-    months, series = monthly_series(filterset, queryset)
+    month = _monthly(filterset, queryset, source, today)
     charts = []
-    if months:
-        events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
+    if month:
         charts = [
-            monthly_chart(months, series, events, source),
-            map_chart(stats["county"], stats["state"], source, link_query),
+            month,
+            map_chart(
+                stats["county"],
+                stats["state"],
+                source,
+                link_query,
+                _state_fips(filterset),
+                courthouse_points(stats["courthouse"], link_query),
+            ),
             _top_counties(stats["county"], source, link_query),
             _top_courthouses(stats["courthouse"], source, link_query),
-            *[
-                bar_chart(
-                    f"chart-{by}",
-                    str(title),
-                    by,
-                    stats_for(filterset, queryset, by),
-                    source,
-                )
-                for by, title in BREAKDOWNS
-            ],
+            *_breakdowns(filterset, queryset, source, BREAKDOWNS),
         ]
     return {
         "headline": headline(stats["outcome"], stats["county"], stats["courthouse"], latest),
@@ -526,9 +751,9 @@ def dashboard(filterset, queryset, *, today, link_query):
 
 
 def trend(filterset, queryset, *, scope, today):
-    """The monthly chart of one courthouse or county page."""
-    months, series = monthly_series(filterset, queryset, scope)
-    if not months:
+    """A courthouse or county page: its monthly chart and the breakdowns of its incidents."""
+    source = source_line(filterset, today, scope)
+    month = _monthly(filterset, queryset, source, today, scope)
+    if not month:
         return {"charts": []}
-    events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
-    return {"charts": [monthly_chart(months, series, events, source_line(filterset, today, scope))]}
+    return {"charts": [month, *_breakdowns(filterset, queryset, source, PLACE_BREAKDOWNS, scope)]}

@@ -2,7 +2,7 @@
 and no request ever leaves the test server.
 
 Set TRACKER_SCREENSHOT=docs/dashboard.png to save the dashboard with demo data as the
-screenshot shown in README.md.
+screenshots shown in README.md (docs/dashboard.png and docs/dashboard-phone.png).
 """
 
 import os
@@ -78,12 +78,12 @@ def settle(page):
 
 
 def drawn_charts(page):
-    """How many charts are drawn, each with its SVG and its source line."""
-    plots = page.locator(".js-plotly-plot")
-    for i in range(plots.count()):
-        assert plots.nth(i).locator("svg.main-svg").count() >= 1
-        assert "Source: Courthouse ICE Arrest Tracker" in plots.nth(i).inner_text()
-    return plots.count()
+    """How many charts are drawn, each with its SVG and its source line under it."""
+    cards = page.locator(".chart-card")
+    for i in range(cards.count()):
+        assert cards.nth(i).locator(".js-plotly-plot svg.main-svg").count() >= 1
+        assert "Source: Courthouse ICE Arrest Tracker" in cards.nth(i).locator(".chart-source").inner_text()
+    return cards.count()
 
 
 def query(url):
@@ -115,21 +115,33 @@ def test_the_dashboard_draws_every_chart_with_demo_data(demo_data, open_page):
     assert page.locator("#chart-map path.choroplethlocation").count() > 3000
     assert page.errors == []
     if os.environ.get("TRACKER_SCREENSHOT"):
-        # The top of the page: headline figures, the monthly chart, the map and the top bars.
-        page.screenshot(
-            path=os.environ["TRACKER_SCREENSHOT"],
-            full_page=True,
-            clip={"x": 0, "y": 0, "width": 1280, "height": 2100},
-        )
+        save_screenshots(open_page, os.environ["TRACKER_SCREENSHOT"])
+
+
+def save_screenshots(open_, path):
+    """The top of the dashboard at a laptop's size (headline figures, the monthly chart, the
+    map, the top bars), and beside it, as NAME-phone.png, the top of it on a phone."""
+    page = open_(width=1366)
+    page.goto("/")
+    settle(page)
+    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": 1366, "height": 2100})
+    phone = open_(width=390)
+    phone.goto("/")
+    settle(phone)
+    phone.screenshot(
+        path=path.replace(".png", "-phone.png"),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 390, "height": 1900},
+    )
 
 
 def test_the_png_download_carries_the_title_and_the_source_line(two_states, open_page, tmp_path):
     page = open_page()
     page.goto("/?state=NY")
     settle(page)
-    page.hover("#chart-month")
+    assert page.locator(".modebar").count() == 0  # no toolbar over the bars
     with page.expect_download() as download:
-        page.locator("#chart-month .modebar-btn[data-title^='Download as PNG']").click()
+        page.locator("button[data-png=chart-month]").click()
     assert download.value.suggested_filename == "chart-month.png"
     path = tmp_path / "chart.png"
     download.value.save_as(path)
@@ -138,6 +150,7 @@ def test_the_png_download_carries_the_title_and_the_source_line(two_states, open
     layout = page.evaluate("JSON.parse(document.getElementById('chart-month-data').textContent).layout")
     assert layout["title"]["text"] == "Incidents per month, by outcome"
     assert "filters: state=NY" in layout["annotations"][-1]["text"]
+    assert not layout["annotations"][-1]["visible"]  # on screen, the paragraph under the chart
     assert page.errors == []
 
 
@@ -147,8 +160,10 @@ def test_the_map_switches_to_states(two_states, open_page):
     settle(page)
     page.get_by_role("button", name="States").click()
     assert page.get_by_role("button", name="States").get_attribute("aria-pressed") == "true"
-    visible = page.evaluate("document.getElementById('chart-map').data.map(t => t.visible !== false)")
-    assert visible == [False, False, False, True]
+    visible = page.evaluate(
+        "document.getElementById('chart-map').data.filter(t => t.visible !== false).map(t => t.meta)"
+    )
+    assert visible == ["states"]
     assert page.errors == []
 
 
@@ -158,6 +173,7 @@ def test_changing_a_filter_updates_the_url_the_list_and_the_charts(two_states, o
     settle(page)
     assert "El Paso County Courthouse" in page.locator("#latest-title + .table-wrap").inner_text()
     page.select_option("#f-state", "NY")
+    page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**/?state=NY")
     settle(page)
     assert page.locator("#chosen-state input[value=NY]").is_checked()

@@ -88,15 +88,51 @@ def test_the_monthly_chart_spans_the_chosen_date_range(client, data):
     assert '<th scope="row">Feb 2019</th>' in content
 
 
-def test_policy_events_in_range_are_labelled_markers(client, data):
-    month = figures(client.get("/").content.decode())["chart-month"]
+def test_policy_events_in_range_are_numbered_markers_listed_under_the_chart(client, data):
+    content = client.get("/").content.decode()
+    month = figures(content)["chart-month"]
     events = trace(month, "Policy events")
     assert events["x"] == ["2019-02-10"]
+    assert events["text"] == ["1"]
+    assert events["yaxis"] == "y2"  # the strip above the bars, away from every axis label
     assert "In range" in events["hovertext"][0]
-    labels = [a["text"] for a in month["layout"]["annotations"]]
-    assert any("2019-02 In range" in label for label in labels)
-    assert not any("Out of range" in label for label in labels)
+    # No event text is written on the chart itself: the list under it holds it.
+    assert not any("In range" in a["text"] for a in month["layout"]["annotations"])
+    listed = content.split('class="chart-events"', 1)[1].split("</ol>", 1)[0]
+    assert '<span class="event-number">1</span>' in listed and "In range" in listed
+    assert "Out of range" not in content
     assert [s["x0"] for s in month["layout"]["shapes"]] == ["2019-02-10"]
+
+
+def test_events_close_in_time_get_separate_rows_and_kinds_get_their_own_markers():
+    from incidents.charts import monthly_chart
+
+    months = [{"key": f"2019-{m:02d}", "label": f"m{m}", "incidents": 1, "people": 1} for m in range(1, 13)]
+    events = [
+        {"date": D(2019, 3, 1), "title": "A", "jurisdiction": "Federal"},
+        {"date": D(2019, 3, 5), "title": "B", "jurisdiction": "New York"},
+        {"date": D(2019, 9, 1), "title": "C", "kind": "coverage"},
+    ]
+    figure = monthly_chart(months, [], events, "Source")["figure"]
+    policy, coverage = trace(figure, "Policy events"), trace(figure, "Coverage changes")
+    assert policy["y"] == [0, 1] and policy["text"] == ["1", "2"]
+    assert coverage["y"] == [0] and coverage["text"] == ["3"]
+    assert policy["marker"]["symbol"] != coverage["marker"]["symbol"]
+    assert figure["layout"]["yaxis2"]["range"] == [-0.6, 1.6]
+
+
+def test_the_month_under_way_is_hatched_and_marked_so_far(client):
+    today = datetime.datetime.now(datetime.UTC).date()
+    IncidentFactory(date=today.replace(day=1))
+    IncidentFactory(date=(today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1))
+    content = client.get("/").content.decode()
+    month = figures(content)["chart-month"]
+    arrested = trace(month, "Arrested")
+    assert arrested["marker"]["pattern"]["shape"] == ["", "/"]
+    assert arrested["customdata"] == ["", " (so far)"]
+    assert trace(month, "Month so far (hatched)")
+    assert f'<th scope="row">{today:%b %Y} (so far)</th>' in content
+    assert content.count("(so far)</th>") == 1
 
 
 def test_the_map_and_top_counties_count_incidents_per_county_and_state(client, data):
@@ -167,7 +203,7 @@ def test_the_headline_figures_equal_counts_made_here(client, data):
     figures_ = dict(re.findall(r"<dt>([^<]+)</dt><dd>([\d,]+)</dd>", content))
     assert figures_ == {
         "Incidents": str(len(data)),
-        "People taken into custody": str(sum(i.people_count for i in data)),
+        "People taken into custody": str(sum(i.people_count for i in data if i.outcome == "arrested")),
         "Attempted arrests": str(sum(i.outcome == "attempted" for i in data)),
         "Sightings of agents": str(sum(i.outcome == "observed" for i in data)),
         "Courthouses affected": str(len({i.courthouse_id for i in data})),
@@ -276,3 +312,59 @@ def test_a_courthouse_page_charts_its_own_months(client, data):
             "/?" + html.unescape(re.search(r'href="/api/stats/\?(by=month[^"]*)"', content).group(1))
         ).query
     ) == {"by": ["month"], "courthouse": [data[3].courthouse.slug], "format": ["csv"]}
+
+
+def test_people_taken_into_custody_counts_the_people_of_arrests_only(client):
+    IncidentFactory(people_count=3)
+    IncidentFactory(attempted=True)
+    IncidentFactory(outcome=choices.Outcome.UNKNOWN, people_count=4)  # may hold a count; not an arrest
+    content = client.get("/").content.decode()
+    assert re.search(r"<dt>People taken into custody</dt><dd>3</dd>", content)
+    assert 'href="/data/#headlines"' in content
+    definitions = client.get("/data/").content.decode()
+    assert 'id="headlines"' in definitions and "whose outcome is <code>arrested</code>" in definitions
+
+
+def test_place_pages_break_down_their_own_incidents_with_the_same_filters(client, data):
+    content = client.get(f"/counties/{data[0].county_id}/?outcome=arrested").content.decode()
+    charts = figures(content)
+    assert {"chart-outcome", "chart-case_type", "chart-person_role"} <= set(charts)
+    assert bars(charts["chart-outcome"]) == {"Arrested": 2}
+    assert bars(charts["chart-case_type"]) == {"Criminal": 1, "Family": 1}
+    api = client.get(f"/api/stats/?by=person_role&outcome=arrested&county={data[0].county_id}").json()
+    assert bars(charts["chart-person_role"]) == {row["label"]: row["incidents"] for row in api}
+
+
+def test_map_counties_link_to_their_pages_and_a_state_filter_fits_the_map(client, data):
+    charts = figures(client.get("/?state=NY&outcome=arrested").content.decode())
+    counties = next(t for t in charts["chart-map"]["data"] if t.get("meta") == "counties")
+    assert counties["customdata"] == [f"/counties/{data[0].county_id}/?state=NY&outcome=arrested"]
+    assert charts["chart-map"]["layout"]["meta"] == {"fit": ["36"]}
+    api = client.get("/api/stats/?by=county&state=NY&outcome=arrested").json()
+    assert dict(zip(counties["locations"], counties["z"], strict=True)) == {
+        r["key"]: r["incidents"] for r in api
+    }
+    whole = figures(client.get("/").content.decode())["chart-map"]
+    assert whole["layout"]["meta"] == {"fit": []}
+
+
+def test_courthouses_with_coordinates_are_dots_sized_by_incidents_linking_to_their_pages(client, data):
+    from incidents.models import Courthouse
+
+    Courthouse.objects.filter(pk=data[0].courthouse_id).update(latitude="40.69350", longitude="-73.98780")
+    charts = figures(client.get("/?outcome=arrested").content.decode())
+    (dots,) = [t for t in charts["chart-map"]["data"] if t.get("meta") == "courthouses"]
+    slug = data[0].courthouse.slug
+    assert (dots["lat"], dots["lon"]) == ([40.6935], [-73.9878])
+    assert dots["customdata"] == [f"/courthouses/{slug}/?outcome=arrested"]
+    assert dots["marker"]["size"] == [2]  # El Paso's courthouse has no coordinates: no dot
+    assert dots["geo"] == "geo"
+
+
+def test_short_axes_tick_every_whole_incident(client, data):
+    charts = figures(client.get("/").content.decode())
+    assert charts["chart-month"]["layout"]["yaxis"]["dtick"] == 1  # no "0.5 incidents"
+    assert charts["chart-counties"]["layout"]["xaxis"]["dtick"] == 1
+    IncidentFactory.create_batch(7, date=D(2019, 1, 9))
+    many = figures(client.get("/").content.decode())
+    assert "dtick" not in many["chart-month"]["layout"]["yaxis"]

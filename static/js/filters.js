@@ -1,9 +1,12 @@
 /* Filters that update the page in place, and typed search for counties and courthouses.
  *
  * Without JavaScript the form is a plain GET form with an "Apply filters" button.
- * With it, any change fetches the same page for the new query string, swaps the
- * parts marked data-swap, redraws the charts and puts the new address in the
- * address bar, so the URL can always be copied, bookmarked or exported.
+ * With it, applying (the button, or Enter in any field) fetches the same page for
+ * the new query string, swaps the parts marked data-swap, redraws the charts and
+ * puts the new address in the address bar, so the URL can always be copied,
+ * bookmarked or exported. A select, a date or a text field never applies by
+ * itself: arrow keys and typing pass through values the person has not chosen
+ * yet. A ticked box or a picked suggestion is one deliberate choice: it applies.
  */
 (function () {
   "use strict";
@@ -13,11 +16,12 @@
   var status = document.getElementById("filter-status");
   var pending = null;
 
+  // Each value once: a state picked again in "Add a state" is already a ticked box.
   function queryString() {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) {
       value = String(value).trim();
-      if (value) params.append(name, value);
+      if (value && params.getAll(name).indexOf(value) === -1) params.append(name, value);
     });
     return params.toString();
   }
@@ -67,10 +71,21 @@
   });
 
   form.addEventListener("change", function (event) {
-    // A typed search updates once a suggestion is picked (see below) or on Enter.
-    if (event.target.hasAttribute("data-autocomplete")) return;
-    update();
+    if (event.target.type === "checkbox") update();
   });
+
+  // Enter applies from a select too, as it does from a text or date field.
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.tagName === "SELECT") {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // On a narrow screen the filters start folded, so that the results come first.
+  var panel = form.querySelector("details[data-fold]");
+  var narrow = window.matchMedia("(max-width: 60rem)").matches;
+  if (panel && narrow && !form.querySelector(".field-error")) panel.open = false;
 
   window.addEventListener("popstate", function () {
     window.location.reload();

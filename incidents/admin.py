@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import County, Courthouse, Incident, PolicyEvent, State
+from .models import County, Courthouse, CoverageChange, Incident, PolicyEvent, State
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,8 +34,8 @@ class CountyAdmin(ReadOnlyAdmin):
 
 @admin.register(Courthouse)
 class CourthouseAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "city", "county", "slug"]
-    list_filter = ["county__state", "is_demo"]
+    list_display = ["name", "city", "county", "court_type", "slug"]
+    list_filter = ["court_type", "county__state", "is_demo"]
     search_fields = ["name", "city", "slug", "county__name"]
     autocomplete_fields = ["county"]
     prepopulated_fields = {"slug": ["name"]}
@@ -83,6 +83,14 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 @admin.register(PolicyEvent)
 class PolicyEventAdmin(admin.ModelAdmin):
-    list_display = ["date", "jurisdiction", "title"]
-    search_fields = ["jurisdiction", "title"]
+    list_display = ["date", "state", "title"]
+    list_filter = ["state"]
+    search_fields = ["title"]
     date_hierarchy = "date"
+    list_select_related = ["state"]
+
+
+@admin.register(CoverageChange)
+class CoverageChangeAdmin(admin.ModelAdmin):
+    list_display = ["start", "court_type", "note"]
+    list_filter = ["court_type"]

@@ -11,17 +11,19 @@ building and rendering them is cheap, but not free on every request.
 import datetime
 
 import plotly.graph_objects as go
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import choices
-from .models import PolicyEvent
-from .stats import aggregate, stats_for
+from .models import County, Courthouse, CoverageChange, PolicyEvent
+from .stats import add_month, aggregate, stats_for
 
 SITE = "Courthouse ICE Arrest Tracker"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 INK, MUTED, ACCENT, NONE_GREY = "#1a1a1a", "#555555", "#0b5394", "#e1e1e1"
+COVERAGE_COLOR = "#7b3294"  # coverage markers: apart from policy events' ink and the outcomes
 # Colour-blind-safe, each distinct from the grey of "no incidents".
 OUTCOME_COLORS = {
     choices.Outcome.ARRESTED: "#b2182b",
@@ -35,6 +37,7 @@ TABLE_MAX = 100
 SOURCE_MAX = 160  # characters of the filter list printed on images
 LATEST_N = 10
 BREAKDOWNS = (
+    ("court_type", gettext_lazy("Court type")),
     ("case_type", gettext_lazy("Case type")),
     ("person_role", gettext_lazy("Person's role in court")),
     ("location", gettext_lazy("Location")),
@@ -154,11 +157,56 @@ def monthly_series(filterset, queryset, scope=None):
     return months, series
 
 
-def _events_between(first, last):
-    end = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return list(
-        PolicyEvent.objects.filter(date__gte=first, date__lt=end).values("date", "jurisdiction", "title")
+def chart_events(filterset, first, last, scope=None):
+    """The policy events and coverage changes a monthly chart from `first` to `last` marks.
+
+    [{"date", "kind": "policy"|"coverage", "label"}], by date. A state's policy event
+    is drawn only where the chart's states include it (federal ones everywhere, and
+    with no state filter every one); a coverage change only for the court types shown.
+    """
+    data = filterset.form.cleaned_data
+    states, court_types = _scope_limits(scope)
+    end = add_month(last)
+    events = _policy_events(first, end, states or data.get("state") or []) + _coverage_changes(
+        first, end, court_types or data.get("court_type") or []
     )
+    return sorted(events, key=lambda event: event["date"])
+
+
+def _scope_limits(scope):
+    """([state], [court type]) of a county or courthouse page; empty lists for any."""
+    if scope is None:
+        return [], []
+    kind, key = scope
+    if kind == "county":
+        return [County.objects.values_list("state_id", flat=True).get(fips=key)], []
+    state, court_type = Courthouse.objects.values_list("county__state_id", "court_type").get(slug=key)
+    return [state], [court_type]
+
+
+def _policy_events(first, end, states):
+    events = PolicyEvent.objects.filter(date__gte=first, date__lt=end).select_related("state")
+    if states:
+        events = events.filter(Q(state__isnull=True) | Q(state__in=states))
+    return [
+        {"date": event.date, "kind": "policy", "label": f"{event.jurisdiction}: {event.title}"}
+        for event in events
+    ]
+
+
+def _coverage_changes(first, end, court_types):
+    changes = CoverageChange.objects.filter(start__gte=first, start__lt=end)
+    if court_types:
+        changes = changes.filter(court_type__in=court_types)
+    return [
+        {
+            "date": change.start,
+            "kind": "coverage",
+            "label": _("Recording begins: %(type)s") % {"type": change.get_court_type_display()}
+            + (f" ({change.note})" if change.note else ""),
+        }
+        for change in changes
+    ]
 
 
 def _short(text, limit=48):
@@ -183,50 +231,8 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
         for outcome, rows in series
     ]
     top = max((r["incidents"] for r in months), default=0) or 1
-    shapes, notes = [], []
-    if events:
-        traces.append(
-            go.Scatter(
-                name=_("Policy events"),
-                mode="markers",
-                x=[e["date"].isoformat() for e in events],
-                y=[top * 1.12] * len(events),
-                marker={"symbol": "diamond", "size": 10, "color": INK},
-                hovertext=[
-                    _plain(f"{e['date']:%Y-%m-%d} · {e['jurisdiction']}: {e['title']}") for e in events
-                ],
-                hoverinfo="text",
-            )
-        )
-        for event in events:
-            day = event["date"].isoformat()
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": "x",
-                    "yref": "y",
-                    "x0": day,
-                    "x1": day,
-                    "y0": 0,
-                    "y1": top * 1.12,
-                    "line": {"color": INK, "width": 1, "dash": "dot"},
-                }
-            )
-            notes.append(
-                {
-                    "text": _plain(_short(f"{event['date']:%Y-%m} {event['title']}")),
-                    "x": day,
-                    "y": top * 1.08,
-                    "xref": "x",
-                    "yref": "y",
-                    "textangle": -90,
-                    "xanchor": "right",
-                    "yanchor": "top",
-                    "showarrow": False,
-                    "font": {"size": 10, "color": INK},
-                    "bgcolor": "rgba(255,255,255,0.8)",
-                }
-            )
+    marks, shapes, notes = _event_marks(events, top)
+    traces += marks
     layout = _layout(
         title,
         source,
@@ -267,9 +273,6 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
         )
         for i, row in enumerate(months)
     ]
-    events_table = [
-        {"date": e["date"], "jurisdiction": e["jurisdiction"], "title": e["title"]} for e in events
-    ]
     return _chart(
         chart_id,
         title,
@@ -277,8 +280,67 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
         _figure(traces, layout),
         head,
         rows,
-        events=events_table,
+        events=events,
     )
+
+
+# How each kind of event is drawn: (legend name, colour, line dash, marker symbol).
+EVENT_STYLES = {
+    "policy": (gettext_lazy("Policy events"), INK, "dot", "diamond"),
+    "coverage": (gettext_lazy("Coverage changes"), COVERAGE_COLOR, "dash", "triangle-up"),
+}
+
+
+def _event_marks(events, top):
+    """(marker traces, vertical lines, labels) for the events, one style per kind."""
+    traces, shapes, notes = [], [], []
+    for kind, (name, color, dash, symbol) in EVENT_STYLES.items():
+        of_kind = [event for event in events if event["kind"] == kind]
+        if not of_kind:
+            continue
+        traces.append(
+            go.Scatter(
+                name=str(name),
+                mode="markers",
+                x=[e["date"].isoformat() for e in of_kind],
+                y=[top * 1.12] * len(of_kind),
+                marker={"symbol": symbol, "size": 10, "color": color},
+                hovertext=[_plain(f"{e['date']:%Y-%m-%d} · {e['label']}") for e in of_kind],
+                hoverinfo="text",
+            )
+        )
+        shapes += [_event_line(e["date"].isoformat(), top, color, dash) for e in of_kind]
+        notes += [_event_note(e, top, color) for e in of_kind]
+    return traces, shapes, notes
+
+
+def _event_line(day, top, color, dash):
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "y",
+        "x0": day,
+        "x1": day,
+        "y0": 0,
+        "y1": top * 1.12,
+        "line": {"color": color, "width": 1, "dash": dash},
+    }
+
+
+def _event_note(event, top, color):
+    return {
+        "text": _plain(_short(f"{event['date']:%Y-%m} {event['label']}")),
+        "x": event["date"].isoformat(),
+        "y": top * 1.08,
+        "xref": "x",
+        "yref": "y",
+        "textangle": -90,
+        "xanchor": "right",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 10, "color": color},
+        "bgcolor": "rgba(255,255,255,0.8)",
+    }
 
 
 # -- map -------------------------------------------------------------------------
@@ -501,7 +563,7 @@ def dashboard(filterset, queryset, *, today, link_query):
     months, series = monthly_series(filterset, queryset)
     charts = []
     if months:
-        events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
+        events = chart_events(filterset, _month_day(months[0]["key"]), _month_day(months[-1]["key"]))
         charts = [
             monthly_chart(months, series, events, source),
             map_chart(stats["county"], stats["state"], source, link_query),
@@ -530,5 +592,5 @@ def trend(filterset, queryset, *, scope, today):
     months, series = monthly_series(filterset, queryset, scope)
     if not months:
         return {"charts": []}
-    events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
+    events = chart_events(filterset, _month_day(months[0]["key"]), _month_day(months[-1]["key"]), scope)
     return {"charts": [monthly_chart(months, series, events, source_line(filterset, today, scope))]}

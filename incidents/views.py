@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from . import charts, choices
 from .cache import cached, public_page
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
-from .models import CHOICE_FIELDS, PUBLIC_FIELDS, County, Courthouse, Incident, State
+from .models import CHOICE_FIELDS, LABELLED_CHOICES, PUBLIC_FIELDS, County, Courthouse, Incident, State
 from .stats import stats_for
 
 PAGE_SIZE = 50
@@ -33,6 +33,7 @@ COURTHOUSES_SHOWN = 300
 AUTOCOMPLETE_MAX = 20
 CURSOR_MAX = 300  # characters; a real cursor is about 60
 CHOICE_PARAMS = (
+    "court_type",
     "outcome",
     "case_type",
     "person_role",
@@ -319,7 +320,7 @@ def _errors(filterset):
 
 def _value_labels(params, states):
     """{param: {value: label}} for every value a chip or a checked box shows."""
-    labels = {name: {k: str(v) for k, v in CHOICE_FIELDS[name].choices} for name in CHOICE_PARAMS}
+    labels = {name: {k: str(v) for k, v in LABELLED_CHOICES[name].choices} for name in CHOICE_PARAMS}
     labels["state"] = dict(states)
     counties, courthouses = (
         _well_formed(params, "county"),

@@ -94,7 +94,7 @@ def test_policy_events_in_range_are_labelled_markers(client, data):
     assert events["x"] == ["2019-02-10"]
     assert "In range" in events["hovertext"][0]
     labels = [a["text"] for a in month["layout"]["annotations"]]
-    assert any("2019-02 In range" in label for label in labels)
+    assert any("2019-02 New York: In range" in label for label in labels)
     assert not any("Out of range" in label for label in labels)
     assert [s["x0"] for s in month["layout"]["shapes"]] == ["2019-02-10"]
 
@@ -193,6 +193,7 @@ def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, 
         "chart-map",
         "chart-counties",
         "chart-courthouses",
+        "chart-court_type",
         "chart-case_type",
         "chart-person_role",
         "chart-location",
@@ -204,6 +205,7 @@ def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, 
         "county",
         "state",
         "courthouse",
+        "court_type",
         "case_type",
         "person_role",
         "location",

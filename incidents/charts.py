@@ -203,7 +203,7 @@ def _coverage_changes(first, end, court_types):
             "date": change.start,
             "kind": "coverage",
             "label": _("Recording begins: %(type)s") % {"type": change.get_court_type_display()}
-            + (f" ({change.note})" if change.note else ""),
+            + (f". {change.note}" if change.note else ""),
         }
         for change in changes
     ]

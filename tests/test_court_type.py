@@ -215,3 +215,23 @@ def test_the_data_dictionary_explains_court_types_and_their_coverage(client):
     assert '<time datetime="2025-01-01">' in coverage
     assert "<code>court_type</code>" in page  # the filter
     assert "Court types and coverage" in page
+
+
+# --- staff: adding a courthouse ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, chosen, court_type",
+    [
+        ("Moynihan Courthouse", "federal", "federal"),
+        ("Varick Street Immigration Court", "", "immigration"),  # left empty: the name decides
+        ("Manhattan Criminal Court", "", "state"),
+    ],
+)
+def test_staff_add_a_courthouse_with_its_court_type(client, court_admin, name, chosen, court_type):
+    client.force_login(court_admin)
+    form = client.get("/staff/courthouses/new/").content.decode()
+    assert 'name="court_type"' in form
+    data = {"name": name, "court_type": chosen, "city": "New York", "state": "NY", "county": "36061"}
+    assert client.post("/staff/courthouses/new/", data).status_code == 302
+    assert court_types() == {name: court_type}

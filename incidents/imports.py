@@ -430,8 +430,9 @@ class Planner:
         report = self.report
         courthouse_id = self.matched.get((key, fips), False)
         if courthouse_id is False:
-            new = (self.new_courthouses, court_type)
-            courthouse_id = _courthouse_for(line, key, fips, self.reference, new, report)
+            courthouse_id = _courthouse_for(
+                line, key, fips, self.reference, self.new_courthouses, report, court_type
+            )
             if courthouse_id is False:
                 return False
             self.matched[key, fips] = courthouse_id
@@ -484,12 +485,11 @@ def _in_size():
     return min(BATCH, connection.features.max_query_params or BATCH)
 
 
-def _courthouse_for(line, key, fips, reference, new, report):
+def _courthouse_for(line, key, fips, reference, new_courthouses, report, court_type):
     """The matched courthouse's id (None for one not saved yet), or False on error.
 
-    `new` is ({key: (Courthouse, first line)} of those to create, the row's court type).
+    `court_type` is the row's, used only for a courthouse to create.
     """
-    new_courthouses, court_type = new
     matches = reference.courthouses.get(key)
     if matches:
         for pk, county in matches:

@@ -429,7 +429,8 @@ class Incident(models.Model):
 
     @property
     def court_type(self):
-        """The courthouse's; the CSV and the API carry it as a column of each incident."""
+        """The courthouse's. The CSV and the API carry it as a column of each incident, and
+        so every export column can be read off an incident (bench/import_bench.py does)."""
         return self.courthouse.court_type
 
     @property

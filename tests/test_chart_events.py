@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 from incidents.models import CoverageChange
+from incidents.reference import ensure_reference_data
 
 from .factories import CourthouseFactory, IncidentFactory, PolicyEventFactory
 from .test_charts import figures
@@ -119,3 +120,15 @@ def test_the_chart_s_table_lists_policy_events_and_coverage_changes(client, plac
 def test_the_migration_turns_a_jurisdiction_naming_a_state_into_that_state(text, state):
     states = {"ny": "NY", "new york": "NY", "tx": "TX", "texas": "TX"}
     assert MIGRATION.state_named(text, states) == state
+
+
+def test_the_first_coverage_starts_come_back_after_a_database_is_emptied():
+    CoverageChange.objects.all().delete()
+    ensure_reference_data(sender=None)
+    assert list(CoverageChange.objects.values_list("court_type", "start")) == [
+        ("state", D(2017, 1, 1)),
+        ("immigration", D(2025, 1, 1)),
+    ]
+    CoverageChange.objects.filter(court_type="state").delete()
+    ensure_reference_data(sender=None)  # what staff changed stays changed
+    assert CoverageChange.objects.count() == 1

@@ -11,11 +11,12 @@ Data steps:
   "United States (ICE)", unknown text) becomes no state, which means federal.
 """
 
-import datetime
 import importlib
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+from incidents.reference import load_coverage
 
 # SQLite remakes the courthouse table to add a column with a default, and refuses
 # while the incident table's courthouse triggers (migration 0008) name it: they are
@@ -28,19 +29,6 @@ COURT_TYPES = [
     ("federal", "Federal court"),
 ]
 COURT_TYPE_HELP = "Each court type is covered from its own date (see the coverage changes)."
-COVERAGE = [
-    (
-        "state",
-        datetime.date(2017, 1, 1),
-        "The tracker began recording incidents at state and local courts.",
-    ),
-    (
-        "immigration",
-        datetime.date(2025, 1, 1),
-        "The tracker began recording incidents at immigration courts (EOIR); "
-        "earlier months hold none because none were recorded, not because none happened.",
-    ),
-]
 
 
 def court_type_field():
@@ -69,9 +57,8 @@ def set_court_types(apps, schema_editor):
 
 
 def add_coverage(apps, schema_editor):
-    CoverageChange = apps.get_model("incidents", "CoverageChange")
-    for court_type, start, note in COVERAGE:
-        CoverageChange.objects.get_or_create(court_type=court_type, start=start, defaults={"note": note})
+    # reference.COVERAGE: state courts from 2017-01-01, immigration courts from 2025-01-01.
+    load_coverage(apps, schema_editor.connection.alias)
 
 
 def state_named(text, states):

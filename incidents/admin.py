@@ -6,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import IncidentAdminForm
-from .models import County, Courthouse, Incident, PolicyEvent, Redaction, State
+from .models import County, Courthouse, CoverageChange, Incident, PolicyEvent, Redaction, State
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,8 +38,8 @@ class CountyAdmin(ReadOnlyAdmin):
 
 @admin.register(Courthouse)
 class CourthouseAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "city", "county", "slug"]
-    list_filter = ["county__state", "is_demo"]
+    list_display = ["name", "city", "county", "court_type", "slug"]
+    list_filter = ["court_type", "county__state", "is_demo"]
     search_fields = ["name", "city", "slug", "county__name"]
     autocomplete_fields = ["county"]
     prepopulated_fields = {"slug": ["name"]}
@@ -110,9 +110,17 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 @admin.register(PolicyEvent)
 class PolicyEventAdmin(admin.ModelAdmin):
-    list_display = ["date", "jurisdiction", "title"]
-    search_fields = ["jurisdiction", "title"]
+    list_display = ["date", "state", "title"]
+    list_filter = ["state"]
+    search_fields = ["title"]
     date_hierarchy = "date"
+    list_select_related = ["state"]
+
+
+@admin.register(CoverageChange)
+class CoverageChangeAdmin(admin.ModelAdmin):
+    list_display = ["start", "court_type", "note"]
+    list_filter = ["court_type"]
 
 
 @admin.register(Redaction)

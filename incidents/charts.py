@@ -11,17 +11,19 @@ building and rendering them is cheap, but not free on every request.
 import datetime
 
 import plotly.graph_objects as go
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import choices
-from .models import Courthouse, PolicyEvent, State
-from .stats import aggregate, stats_for
+from .models import County, Courthouse, CoverageChange, PolicyEvent, State
+from .stats import add_month, aggregate, stats_for
 
 SITE = "Courthouse ICE Arrest Tracker"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 INK, MUTED, ACCENT, NONE_GREY = "#1a1a1a", "#555555", "#0b5394", "#e1e1e1"
+COVERAGE_COLOR = "#7b3294"  # coverage markers: apart from policy events' ink and the outcomes
 # Colour-blind-safe, each distinct from the grey of "no incidents".
 OUTCOME_COLORS = {
     choices.Outcome.ARRESTED: "#b2182b",
@@ -55,7 +57,7 @@ LABEL_MAX = 26  # characters of a bar's name on its axis
 # Event markers: name, symbol, colour and line style of each kind of event.
 EVENT_KINDS = {
     "policy": (gettext_lazy("Policy events"), "circle", INK, "dot"),
-    "coverage": (gettext_lazy("Coverage changes"), "square", "#6a3d9a", "dash"),
+    "coverage": (gettext_lazy("Coverage changes"), "square", COVERAGE_COLOR, "dash"),
 }
 # White stripes over the bar's own colour: the month so far.
 HATCH = {"fillmode": "overlay", "fgcolor": "#ffffff", "fgopacity": 0.85, "size": 7, "solidity": 0.35}
@@ -67,6 +69,7 @@ PLACE_BREAKDOWNS = (
     ("person_role", gettext_lazy("Person's role in court")),
 )
 BREAKDOWNS = (
+    ("court_type", gettext_lazy("Court type")),
     ("case_type", gettext_lazy("Case type")),
     ("person_role", gettext_lazy("Person's role in court")),
     ("location", gettext_lazy("Location")),
@@ -185,17 +188,56 @@ def monthly_series(filterset, queryset, scope=None):
     return months, series
 
 
-def _events_between(first, last):
-    end = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return list(
-        PolicyEvent.objects.filter(date__gte=first, date__lt=end).values("date", "jurisdiction", "title")
+def chart_events(filterset, first, last, scope=None):
+    """The policy events and coverage changes a monthly chart from `first` to `last` marks.
+
+    [{"date", "kind": "policy"|"coverage", "label"}], by date. A state's policy event
+    is drawn only where the chart's states include it (federal ones everywhere, and
+    with no state filter every one); a coverage change only for the court types shown.
+    """
+    data = filterset.form.cleaned_data
+    states, court_types = _scope_limits(scope)
+    end = add_month(last)
+    events = _policy_events(first, end, states or data.get("state") or []) + _coverage_changes(
+        first, end, court_types or data.get("court_type") or []
     )
+    return sorted(events, key=lambda event: event["date"])
 
 
-def _event_text(event):
-    """A policy event names its jurisdiction; other kinds of event may carry a title only."""
-    where = event.get("jurisdiction")
-    return f"{where}: {event['title']}" if where else event["title"]
+def _scope_limits(scope):
+    """([state], [court type]) of a county or courthouse page; empty lists for any."""
+    if scope is None:
+        return [], []
+    kind, key = scope
+    if kind == "county":
+        return [County.objects.values_list("state_id", flat=True).get(fips=key)], []
+    state, court_type = Courthouse.objects.values_list("county__state_id", "court_type").get(slug=key)
+    return [state], [court_type]
+
+
+def _policy_events(first, end, states):
+    events = PolicyEvent.objects.filter(date__gte=first, date__lt=end).select_related("state")
+    if states:
+        events = events.filter(Q(state__isnull=True) | Q(state__in=states))
+    return [
+        {"date": event.date, "kind": "policy", "label": f"{event.jurisdiction}: {event.title}"}
+        for event in events
+    ]
+
+
+def _coverage_changes(first, end, court_types):
+    changes = CoverageChange.objects.filter(start__gte=first, start__lt=end)
+    if court_types:
+        changes = changes.filter(court_type__in=court_types)
+    return [
+        {
+            "date": change.start,
+            "kind": "coverage",
+            "label": _("Recording begins: %(type)s") % {"type": change.get_court_type_display()}
+            + (f". {change.note}" if change.note else ""),
+        }
+        for change in changes
+    ]
 
 
 def _event_rows(events, first, last):
@@ -208,7 +250,7 @@ def _event_rows(events, first, last):
         row = next((i for i, end in enumerate(row_ends) if event["date"] - end > gap), len(row_ends))
         row_ends[row : row + 1] = [event["date"]]
         kind = event.get("kind", "policy")
-        placed.append({**event, "number": number, "row": row, "kind": kind, "text": _event_text(event)})
+        placed.append({**event, "number": number, "row": row, "kind": kind, "text": event["label"]})
     return placed
 
 
@@ -712,7 +754,7 @@ def _monthly(filterset, queryset, source, today, scope=None):
     months, series = monthly_series(filterset, queryset, scope)
     if not months:
         return None
-    events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
+    events = chart_events(filterset, _month_day(months[0]["key"]), _month_day(months[-1]["key"]), scope)
     return monthly_chart(months, series, events, source, today=today)
 
 

@@ -86,6 +86,14 @@ class SourceType(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class CourtType(models.TextChoices):
+    """A courthouse's kind of court; coverage began at different dates for each (CoverageChange)."""
+
+    STATE = "state", _("State or local court")
+    IMMIGRATION = "immigration", _("Immigration court (EOIR)")
+    FEDERAL = "federal", _("Federal court")
+
+
 class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
     RETRACTED = "retracted", _("Retracted")

@@ -7,7 +7,9 @@ label the data as demo and `load_demo_data --clear` can remove it.
 
 import datetime
 
-# name, street address, city, county FIPS, weight, first year with incidents
+# name, street address, city, county FIPS, weight, first year with incidents.
+# The court type follows the name (models.court_type_from_name): the immigration
+# courts' incidents start in 2025, when the tracker began recording them.
 COURTHOUSES = [
     ("Brooklyn Criminal Court", "120 Schermerhorn Street", "Brooklyn", "36047", 6, 2017),
     ("Kings County Supreme Court", "360 Adams Street", "Brooklyn", "36047", 3, 2017),
@@ -109,28 +111,29 @@ REPORTED_2017 = [
     ),
 ]
 
+# date, state (None: federal), title, URL
 POLICY_EVENTS = [
     (
         datetime.date(2018, 1, 10),
-        "United States (ICE)",
+        None,
         "ICE directive 11072.1 on civil immigration enforcement inside courthouses",
         "https://www.ice.gov/doclib/news/releases/2018/ciEnforcementActionsCourthouses.pdf",
     ),
     (
         datetime.date(2019, 4, 17),
-        "New York",
+        "NY",
         "New York courts require a judicial warrant for civil arrests in courthouses",
         "",
     ),
     (
         datetime.date(2021, 4, 27),
-        "United States (ICE, CBP)",
+        None,
         "ICE and CBP memo limiting civil immigration enforcement in or near courthouses",
         "",
     ),
     (
         datetime.date(2025, 1, 21),
-        "United States (ICE)",
+        None,
         "ICE interim guidance permitting courthouse enforcement actions",
         "",
     ),

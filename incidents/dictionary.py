@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import choices, export, stats
 from .filters import IncidentFilterSet
+from .models import CoverageChange
 
 KIND_LABELS = {
     "integer": _("whole number"),
@@ -35,6 +36,11 @@ NOTES = {
     "state": _("The state of the courthouse's county."),
     "county": _("The county of the courthouse."),
     "county_fips": _("The county of the courthouse, as a 5-digit Census FIPS code."),
+    "court_type": _(
+        "The import reads it only for a courthouse it creates. A file without this column "
+        "(every export made before it existed) still imports; a courthouse it creates is then an "
+        'immigration court when its name contains "Immigration Court", and a state court otherwise.'
+    ),
     "people_count": _("Any number when the outcome is unknown."),
     "source_url": _("Empty when the source is not public."),
     "created_at": _("When the row was entered here, not when the incident happened."),
@@ -73,6 +79,29 @@ DATE_PRECISION_MEANINGS = {
         "matches the incident when its range overlaps that month."
     ),
 }
+
+
+COURT_TYPE_MEANINGS = {
+    choices.CourtType.STATE: _(
+        "State, county, city and town courts: criminal, family, civil, housing, traffic."
+    ),
+    choices.CourtType.IMMIGRATION: _(
+        "Immigration courts of the Executive Office for Immigration Review (EOIR), a part of the "
+        "Department of Justice; enforcement there follows immigration hearings."
+    ),
+    choices.CourtType.FEDERAL: _("United States district, bankruptcy and magistrate courts."),
+}
+
+
+def coverage():
+    """Each court type with the date from which the tracker records it (None: not recorded)."""
+    starts = {}
+    for change in CoverageChange.objects.order_by("start"):
+        starts.setdefault(change.court_type, change)
+    return [
+        {"value": value, "label": label, "meaning": COURT_TYPE_MEANINGS[value], "change": starts.get(value)}
+        for value, label in choices.CourtType.choices
+    ]
 
 
 def columns():
@@ -118,6 +147,7 @@ def context(request):
         "outcomes": meanings(choices.Outcome, OUTCOME_MEANINGS),
         "verifications": meanings(choices.Verification, VERIFICATION_MEANINGS),
         "precisions": meanings(choices.DatePrecision, DATE_PRECISION_MEANINGS),
+        "court_types": coverage(),
         "sources": [{"value": value, "label": label} for value, label in choices.SourceType.choices],
         "filters": [{"name": name, "label": f.label} for name, f in IncidentFilterSet().filters.items()],
         "dimensions": list(stats.DIMENSIONS),

@@ -28,6 +28,7 @@ COLUMN_SOURCES = (
     ("county_fips", "county_id"),
     ("courthouse", "courthouse__name"),
     ("courthouse_city", "courthouse__city"),
+    ("court_type", "courthouse__court_type"),
     ("case_type", "case_type"),
     ("outcome", "outcome"),
     ("people_count", "people_count"),

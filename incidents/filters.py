@@ -70,20 +70,30 @@ class MultipleValueFilter(filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
-class CourthouseFilter(MultipleValueFilter):
+def at_courthouses(qs, courthouses):
     """Incidents of these courthouses, found through their counties' index.
 
     Incidents have no courthouse index of their own (models.Incident.Meta.indexes):
     naming the counties lets inc_pub_county_date serve the rows in date order.
     """
+    places = courthouses.values_list("pk", "county_id")
+    return qs.filter(courthouse_id__in=[pk for pk, _ in places], county_id__in={fips for _, fips in places})
+
+
+class CourthouseFilter(MultipleValueFilter):
+    def filter(self, qs, value):
+        return at_courthouses(qs, Courthouse.objects.filter(slug__in=value)) if value else qs
+
+
+class CourtTypeFilter(filters.MultipleChoiceFilter):
+    """Incidents at courthouses of these types, found as CourthouseFilter finds them.
+
+    A join on the courthouse's type would leave PostgreSQL no index for a rare
+    type, and it would read the whole table (tests/test_query_plans.py).
+    """
 
     def filter(self, qs, value):
-        if not value:
-            return qs
-        places = Courthouse.objects.filter(slug__in=value).values_list("pk", "county_id")
-        return qs.filter(
-            courthouse_id__in=[pk for pk, _ in places], county_id__in={fips for _, fips in places}
-        )
+        return at_courthouses(qs, Courthouse.objects.filter(court_type__in=value)) if value else qs
 
 
 def known_states(values):
@@ -159,6 +169,9 @@ class IncidentFilterSet(filters.FilterSet):
     agency = choice_filter(choices.Agency, "agency")
     warrant = choice_filter(choices.Warrant, "warrant")
     verification = choice_filter(choices.Verification, "verification")
+    court_type = CourtTypeFilter(
+        choices=choices.CourtType.choices, label=_("Court type"), distinct=False, widget=MultiValueWidget
+    )
     q = filters.CharFilter(method="filter_text", label=_("Search"), max_length=MAX_Q)
     updated_after = StrictDateFilter(
         field_name="updated_at", method="filter_updated_after", label=_("Updated since")

@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from . import choices
 from .imports import check_size
 from .limits import SUMMARY_MAX_CHARS
-from .models import SLUG, STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, today_utc
+from .models import (
+    SLUG,
+    STAFF_ONLY_FIELDS,
+    County,
+    Courthouse,
+    Incident,
+    State,
+    court_type_from_name,
+    today_utc,
+)
 
 RADIO_FIELDS = (
     "date_precision",
@@ -168,10 +177,16 @@ class CourthouseForm(forms.ModelForm):
         empty_label=_("Choose a county"),
         widget=forms.Select(attrs={"class": "county-select"}),
     )
+    # Left empty, the name decides, as it does for a courthouse an import creates.
+    court_type = forms.ChoiceField(
+        label=_("Court type"),
+        choices=[("", _("From the name: an immigration court if it says so")), *choices.CourtType.choices],
+        required=False,
+    )
 
     class Meta:
         model = Courthouse
-        fields = ["name", "address", "city", "state", "county"]
+        fields = ["name", "court_type", "address", "city", "state", "county"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,6 +195,9 @@ class CourthouseForm(forms.ModelForm):
         if state:
             self.fields["county"].queryset = County.objects.filter(state_id=state)
         self.fields["county"].label_from_instance = lambda county: county.name
+
+    def clean_court_type(self):
+        return self.cleaned_data["court_type"] or court_type_from_name(self.cleaned_data.get("name", ""))
 
     def clean(self):
         cleaned = super().clean()

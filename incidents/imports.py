@@ -37,11 +37,13 @@ from .cache import bump_data_version
 from .export import COLUMNS, unescape_formula
 from .models import (
     CHOICE_FIELDS,
+    LABELLED_CHOICES,
     County,
     Courthouse,
     Incident,
     State,
     assigned_reference,
+    court_type_from_name,
 )
 
 CHANGE_REASON = "CSV import"
@@ -51,13 +53,20 @@ PROGRESS_EVERY = 20_000
 
 # CSV columns copied as they are onto the incident (after the checks below).
 # `id`, `created_at`, `updated_at` are ignored, `county` (the name) is informative,
-# and `state`, `county_fips`, `courthouse`, `courthouse_city` identify the courthouse.
+# and `state`, `county_fips`, `courthouse`, `courthouse_city` identify the courthouse;
+# `court_type` is read for a new courthouse only.
 CHOICE_COLUMNS = tuple(name for name in COLUMNS if name in CHOICE_FIELDS)
 TEXT_COLUMNS = ("reference", "source_url", "summary")
 IMPORTED_FIELDS = (*CHOICE_COLUMNS, "date", "people_count", "source_url", "summary")
 # What decides whether a row changes its incident, and what an update writes.
 COMPARED = (*IMPORTED_FIELDS, "courthouse_id")
 UPDATED = (*COMPARED, "county_id", "state_id")
+
+# Files exported before court_type was a column: still read, as if its values were empty.
+LEGACY_COLUMNS = tuple(name for name in COLUMNS if name != "court_type")
+HEADERS = (COLUMNS, LEGACY_COLUMNS)
+COURT_TYPE_AT = COLUMNS.index("court_type")
+COURT_TYPES = set(LABELLED_CHOICES["court_type"].values)
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ASSIGNED = re.compile(r"TRK-(\d{6,12})")  # references the tracker assigns (models.assigned_reference)
@@ -200,6 +209,7 @@ def _records(text, report, progress):
         return
     if not _check_header(header, report):
         return
+    legacy = len(header) == len(LEGACY_COLUMNS)
     limit = settings.IMPORT_MAX_ROWS
     last = reader.line_num  # a record's line is the one after the previous record's last
     try:
@@ -207,6 +217,8 @@ def _records(text, report, progress):
             line, last = last + 1, reader.line_num
             if not record:
                 continue  # a blank line
+            if legacy and len(record) == len(LEGACY_COLUMNS):
+                record.insert(COURT_TYPE_AT, "")
             report.rows += 1
             if report.rows > limit:
                 report.error(line, f"the file has more than {limit:,} rows (IMPORT_MAX_ROWS); split it")
@@ -222,15 +234,15 @@ def _records(text, report, progress):
 
 
 def _parse(text, reference, report, progress):
-    """[(line, field values, (courthouse, city, state), county FIPS)] of the valid rows."""
+    """[(line, field values, (courthouse, city, state), county FIPS, court type)] of the valid rows."""
     check = RowChecker(reference, report)
     return [row for line, record in _records(text, report, progress) if (row := check(line, record))]
 
 
 def _check_header(header, report):
-    if tuple(header) == COLUMNS:
+    if tuple(header) in HEADERS:
         return True
-    for name in COLUMNS:
+    for name in LEGACY_COLUMNS:
         if name not in header:
             report.error(1, "this column is missing", column=name)
     for n, name in enumerate(header):
@@ -255,7 +267,7 @@ class RowChecker:
         self.dates, self.rules, self.seen = {}, {}, {}
 
     def __call__(self, line, record):
-        """(line, field values, courthouse key, county FIPS), or None after reporting errors."""
+        """(line, field values, courthouse key, county FIPS, court type), or None after reporting errors."""
         report = self.report
         if len(record) != len(COLUMNS):
             report.error(line, f"expected {len(COLUMNS)} values, found {len(record)}")
@@ -318,7 +330,7 @@ def _clean_errors(values):
 
 
 def _not_a_choice(value, name):
-    allowed = ", ".join(CHOICE_FIELDS[name].values)
+    allowed = ", ".join(LABELLED_CHOICES[name].values)
     return f"{value!r} is not one of {allowed}"
 
 
@@ -350,7 +362,7 @@ def _check_text(line, fields, report):
 
 
 def _place(line, values, reference, report):
-    """((courthouse name, city, state), county FIPS), checking state and county."""
+    """((courthouse name, city, state), county FIPS, court type), checking each."""
     state, fips = values[INDEX["state"]], values[INDEX["county_fips"]]
     name, city = values[INDEX["courthouse"]], values[INDEX["courthouse_city"]]
     if state not in reference.states:
@@ -365,7 +377,10 @@ def _place(line, values, reference, report):
             report.error(line, "must not be empty", column=column)
         elif len(value) > LIMITS[column]:
             report.error(line, f"longer than {LIMITS[column]} characters", column=column)
-    return (name, city, state), fips
+    court_type = values[COURT_TYPE_AT]
+    if court_type and court_type not in COURT_TYPES:
+        report.error(line, _not_a_choice(court_type, "court_type"), column="court_type")
+    return (name, city, state), fips, court_type
 
 
 # Planning -------------------------------------------------------------------
@@ -410,12 +425,14 @@ class Planner:
         self.new_courthouses = new_courthouses or {}  # key -> (Courthouse, first line)
         self.matched = {}  # (key, fips) -> courthouse id, or None for one to create
 
-    def __call__(self, line, fields, key, fips):
+    def __call__(self, line, fields, key, fips, court_type):
         """True when the row creates an incident (appended to report.to_create)."""
         report = self.report
         courthouse_id = self.matched.get((key, fips), False)
         if courthouse_id is False:
-            courthouse_id = _courthouse_for(line, key, fips, self.reference, self.new_courthouses, report)
+            courthouse_id = _courthouse_for(
+                line, key, fips, self.reference, self.new_courthouses, report, court_type
+            )
             if courthouse_id is False:
                 return False
             self.matched[key, fips] = courthouse_id
@@ -468,8 +485,11 @@ def _in_size():
     return min(BATCH, connection.features.max_query_params or BATCH)
 
 
-def _courthouse_for(line, key, fips, reference, new_courthouses, report):
-    """The matched courthouse's id (None for one not saved yet), or False on error."""
+def _courthouse_for(line, key, fips, reference, new_courthouses, report, court_type):
+    """The matched courthouse's id (None for one not saved yet), or False on error.
+
+    `court_type` is the row's, used only for a courthouse to create.
+    """
     matches = reference.courthouses.get(key)
     if matches:
         for pk, county in matches:
@@ -482,7 +502,7 @@ def _courthouse_for(line, key, fips, reference, new_courthouses, report):
         )
         return False
     if key not in new_courthouses:
-        new_courthouses[key] = (Courthouse(name=key[0], city=key[1], county_id=fips), line)
+        new_courthouses[key] = (new_courthouse(key[0], key[1], fips, court_type), line)
     courthouse, first = new_courthouses[key]
     if courthouse.county_id != fips:
         report.error(
@@ -723,7 +743,7 @@ def _first_references(text, count):
     """The references of the first `count` rows, or None if the file does not start well."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        if tuple(next(reader, [])) != COLUMNS:
+        if tuple(next(reader, [])) not in HEADERS:
             return None
         at = INDEX["reference"]
         return [_unescaped(record[at]) for record in itertools.islice(reader, count) if len(record) > at]
@@ -734,17 +754,19 @@ def _first_references(text, count):
 @dataclass
 class Scan:
     references: list  # every row's reference, blank ones too
-    courthouses: dict  # (name, city, state) -> (first line, county FIPS) of those not in the database
+    # (name, city, state) -> (first line, county FIPS, court type) of those not in the database
+    courthouses: dict
 
 
 def _scan(text, reference):
     """A first reading: references and new courthouses. Problems are left to the real reading."""
     scan = Scan(references=[], courthouses={})
     at = INDEX["reference"], INDEX["courthouse"], INDEX["courthouse_city"], INDEX["state"]
-    fips_at, columns = INDEX["county_fips"], len(COLUMNS)
+    fips_at = INDEX["county_fips"]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        if tuple(next(reader, [])) != COLUMNS:
+        columns = len(header := tuple(next(reader, [])))
+        if header not in HEADERS:
             return scan
         last, limit = reader.line_num, settings.IMPORT_MAX_ROWS
         for record in reader:
@@ -755,7 +777,8 @@ def _scan(text, reference):
             scan.references.append(ref)
             key = (name, city, state)
             if key not in reference.courthouses and key not in scan.courthouses:
-                scan.courthouses[key] = (line, _unescaped(record[fips_at]))
+                court_type = record[COURT_TYPE_AT] if header == COLUMNS else ""
+                scan.courthouses[key] = (line, _unescaped(record[fips_at]), court_type)
     except csv.Error:
         pass
     return scan
@@ -766,6 +789,14 @@ def _unescaped(value):
     return unescape_formula(value) if value[:1] == "'" else value
 
 
+def new_courthouse(name, city, fips, court_type):
+    """An unsaved courthouse. Without a valid court type (a file from before the column,
+    or a value RowChecker reports) the name decides."""
+    if court_type not in COURT_TYPES:
+        court_type = court_type_from_name(name)
+    return Courthouse(name=name, city=city, county_id=fips, court_type=court_type)
+
+
 def _save_new_courthouses(courthouses, reference, history):
     """{key: (Courthouse, first line)} saved for each new courthouse a valid row could name.
 
@@ -773,7 +804,7 @@ def _save_new_courthouses(courthouses, reference, history):
     is then rolled back: what is saved here never outlives an invalid file.
     """
     new = {}
-    for (name, city, state), (line, fips) in courthouses.items():
+    for (name, city, state), (line, fips, court_type) in courthouses.items():
         valid = (
             reference.counties.get(fips) == state
             and name.strip()
@@ -782,7 +813,7 @@ def _save_new_courthouses(courthouses, reference, history):
             and len(city) <= LIMITS["courthouse_city"]
         )
         if valid:
-            new[name, city, state] = (Courthouse(name=name, city=city, county_id=fips), line)
+            new[name, city, state] = (new_courthouse(name, city, fips, court_type), line)
     _create_courthouses([courthouse for courthouse, _ in new.values()], history)
     return new
 
@@ -799,7 +830,7 @@ def _created_lines(records, check, plan, ids):
         row = check(line, record)
         if not row or not plan(*row) or report.error_count:
             continue
-        _, fields, key, fips = row
+        _, fields, key, fips, _ = row
         if fields["courthouse_id"] is None:
             courthouse = plan.new_courthouses[key][0]
             yield courthouse

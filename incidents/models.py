@@ -55,6 +55,10 @@ CHOICE_FIELDS = {
     "status": choices.Status,
 }
 
+# Every choice a filter, a chart or a label names, with its class: the incident's
+# own fields, and the court type, which belongs to the courthouse.
+LABELLED_CHOICES = {**CHOICE_FIELDS, "court_type": choices.CourtType}
+
 PUBLISHED = Q(status=choices.Status.PUBLISHED)
 
 # What a courthouse's address name may look like; filters and forms check it
@@ -115,6 +119,13 @@ class Courthouse(models.Model):
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="courthouses")
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    court_type = models.CharField(
+        _("court type"),
+        max_length=12,
+        choices=choices.CourtType.choices,
+        default=choices.CourtType.STATE,
+        help_text=_("Each court type is covered from its own date (see the coverage changes)."),
+    )
     is_demo = models.BooleanField(default=False, editable=False)
     history = HistoricalRecords()
 
@@ -122,6 +133,11 @@ class Courthouse(models.Model):
         ordering = ["name"]
         # Import matches a courthouse by name, city and state.
         indexes = [models.Index(fields=["name", "city"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(court_type__in=choices.CourtType.values), name="courthouse_court_type_valid"
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.city}, {self.county.state_id})"
@@ -145,6 +161,13 @@ class Courthouse(models.Model):
         Incident.objects.filter(courthouse=self).exclude(county_id=self.county_id).update(
             county_id=self.county_id, state_id=self.county.state_id
         )
+
+
+def court_type_from_name(name):
+    """The court type a courthouse known only by its name most likely has."""
+    if "immigration court" in name.lower():
+        return choices.CourtType.IMMIGRATION
+    return choices.CourtType.STATE
 
 
 def unique_slug(name, city):
@@ -424,6 +447,12 @@ class Incident(models.Model):
         return reverse("incident_detail", args=[self.pk])
 
     @property
+    def court_type(self):
+        """The courthouse's. The CSV and the API carry it as a column of each incident, and
+        so every export column can be read off an incident (bench/import_bench.py does)."""
+        return self.courthouse.court_type
+
+    @property
     def is_published(self):
         return self.status == choices.Status.PUBLISHED
 
@@ -491,7 +520,16 @@ def assigned_reference(pk):
 
 class PolicyEvent(models.Model):
     date = models.DateField(_("date"))
-    jurisdiction = models.CharField(_("jurisdiction"), max_length=100)
+    # A state's event is drawn only on charts of that state (or of every state).
+    state = models.ForeignKey(
+        State,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("state"),
+        help_text=_("Empty for a federal event, which every chart shows."),
+    )
     title = models.CharField(_("title"), max_length=200)
     url = models.URLField(_("URL"), max_length=500, blank=True)
     is_demo = models.BooleanField(default=False, editable=False)
@@ -501,6 +539,28 @@ class PolicyEvent(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.jurisdiction}: {self.title}"
+
+    @property
+    def jurisdiction(self):
+        return self.state.name if self.state_id else _("Federal")
+
+
+class CoverageChange(models.Model):
+    """From this date on, the tracker records incidents at courts of this type.
+
+    A count that starts or jumps at such a date reflects what was recorded, not
+    what happened; the monthly charts mark these dates apart from policy events.
+    """
+
+    court_type = models.CharField(_("court type"), max_length=12, choices=choices.CourtType.choices)
+    start = models.DateField(_("covered from"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["start", "court_type"]
+
+    def __str__(self):
+        return f"{self.get_court_type_display()} from {self.start}"
 
 
 def display_text(name, value, *, precision=None, courthouse_names=None):

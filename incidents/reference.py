@@ -1,10 +1,11 @@
-"""Reference data every database must hold: geography and the staff groups.
+"""Reference data every database must hold: geography, the staff groups, coverage starts.
 
 Loaded by the migrations and checked again after every `migrate` and `flush`
 (post_migrate), so a database emptied by a test run or by hand heals itself.
 """
 
 import csv
+import datetime
 from pathlib import Path
 
 from django.contrib.auth.management import create_permissions
@@ -29,6 +30,23 @@ GROUPS = {
 }
 
 
+# The dates on which the tracker began recording incidents at each kind of court
+# (not dates on which enforcement began there): court type, start, note.
+COVERAGE = [
+    (
+        "state",
+        datetime.date(2017, 1, 1),
+        "The tracker began recording incidents at state and local courts.",
+    ),
+    (
+        "immigration",
+        datetime.date(2025, 1, 1),
+        "The tracker began recording incidents at immigration courts (EOIR); "
+        "earlier months hold none because none were recorded, not because none happened.",
+    ),
+]
+
+
 def _rows(name):
     with open(DATA / name, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -45,6 +63,16 @@ def load_geography(apps, using="default"):
     County.objects.using(using).bulk_create(
         County(fips=r["fips"], name=r["name"], state_id=code_by_fips[r["state_fips"]])
         for r in _rows("counties.csv")
+    )
+
+
+def load_coverage(apps, using="default"):
+    """The first coverage starts, unless staff have recorded any (in the admin)."""
+    CoverageChange = apps.get_model("incidents", "CoverageChange")
+    if CoverageChange.objects.using(using).exists():
+        return
+    CoverageChange.objects.using(using).bulk_create(
+        CoverageChange(court_type=court_type, start=start, note=note) for court_type, start, note in COVERAGE
     )
 
 
@@ -82,3 +110,7 @@ def ensure_reference_data(sender, using="default", apps=None, **kwargs):
         return
     load_geography(apps, using)
     create_groups(apps, using)
+    try:
+        load_coverage(apps, using)
+    except LookupError:  # migrated back before coverage changes existed
+        pass

@@ -10,7 +10,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from .cache import cached
-from .models import CHOICE_FIELDS, County, Courthouse, State
+from .models import LABELLED_CHOICES, County, Courthouse, State
 
 # dimension -> expression grouped on
 DIMENSIONS = {
@@ -23,6 +23,7 @@ DIMENSIONS = {
     "person_role": F("person_role"),
     "location": F("location"),
     "warrant": F("warrant"),
+    "court_type": F("courthouse__court_type"),
 }
 
 
@@ -57,7 +58,7 @@ def _labels(by, values):
         return dict(State.objects.filter(code__in=values).values_list("code", "name"))
     if by == "courthouse":
         return {c.pk: c for c in Courthouse.objects.filter(pk__in=values).only("name", "slug")}
-    return dict(CHOICE_FIELDS[by].choices)
+    return dict(LABELLED_CHOICES[by].choices)
 
 
 def _month_rows(counts, first=None, last=None):

@@ -22,7 +22,16 @@ from .cache import cached, public_page
 from .dictionary import VERIFICATION_MEANINGS
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
 from .history import field_changes
-from .models import CHOICE_FIELDS, PUBLIC_FIELDS, County, Courthouse, Incident, State, display_text
+from .models import (
+    CHOICE_FIELDS,
+    LABELLED_CHOICES,
+    PUBLIC_FIELDS,
+    County,
+    Courthouse,
+    Incident,
+    State,
+    display_text,
+)
 from .stats import stats_for
 
 PAGE_SIZE = 50
@@ -30,6 +39,7 @@ COUNT_CAP = 10_000
 COURTHOUSES_SHOWN = 300
 AUTOCOMPLETE_MAX = 20
 CHOICE_PARAMS = (
+    "court_type",
     "outcome",
     "case_type",
     "person_role",
@@ -304,7 +314,7 @@ def _errors(filterset):
 
 def _value_labels(params, states):
     """{param: {value: label}} for every value a chip or a checked box shows."""
-    labels = {name: {k: str(v) for k, v in CHOICE_FIELDS[name].choices} for name in CHOICE_PARAMS}
+    labels = {name: {k: str(v) for k, v in LABELLED_CHOICES[name].choices} for name in CHOICE_PARAMS}
     labels["state"] = dict(states)
     counties, courthouses = (
         _well_formed(params, "county"),

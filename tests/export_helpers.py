@@ -14,7 +14,7 @@ from .factories import CourthouseFactory, IncidentFactory
 # The header of docs/csv.md, copied by hand on purpose: the test must fail if export.COLUMNS drifts.
 SPEC_HEADER = (
     "id,reference,date,date_precision,state,county,county_fips,courthouse,courthouse_city,"
-    "case_type,outcome,people_count,person_role,location,agency,plain_clothes,"
+    "court_type,case_type,outcome,people_count,person_role,location,agency,plain_clothes,"
     "agents_identified,force_used,court_staff_assisted,warrant,verification,source_type,"
     "source_url,summary,created_at,updated_at"
 )
@@ -92,6 +92,8 @@ LIST_QUERIES = [
     "ordering=updated_at",
     "warrant=judicial&agency=cbp",
     "person_role=victim&location=outside",
+    "court_type=immigration",
+    "court_type=state&court_type=federal&state=TX",
 ]
 
 
@@ -100,7 +102,7 @@ def varied_incidents():
     ny, tx, ca = (
         CourthouseFactory(),
         CourthouseFactory(texas=True),
-        CourthouseFactory(california=True),
+        CourthouseFactory(california=True, name="Los Angeles Immigration Court", court_type="immigration"),
     )
     made = [
         IncidentFactory(courthouse=ny, date=datetime.date(2019, 5, 14)),

@@ -49,5 +49,5 @@ class PolicyEventFactory(factory.django.DjangoModelFactory):
         model = PolicyEvent
 
     date = datetime.date(2019, 4, 17)
-    jurisdiction = "New York"
+    state_id = "NY"
     title = "Judicial-warrant directive"

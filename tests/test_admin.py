@@ -13,6 +13,9 @@ ADMIN_PAGES = [
     "/admin/incidents/courthouse/",
     "/admin/incidents/county/",
     "/admin/incidents/policyevent/",
+    "/admin/incidents/policyevent/add/",
+    "/admin/incidents/coveragechange/",
+    "/admin/incidents/coveragechange/add/",
     "/admin/incidents/incident/add/",
 ]
 

@@ -208,6 +208,7 @@ KEYS = {
     "person_role": lambda i: i.person_role,
     "location": lambda i: i.location,
     "warrant": lambda i: i.warrant,
+    "court_type": lambda i: i.courthouse.court_type,
 }
 
 

@@ -26,7 +26,7 @@ expect = playwright.expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # month, map, top counties, top courthouses, case type, role, location, warrant
-CHARTS = 8
+CHARTS = 9
 
 
 @pytest.fixture

@@ -109,9 +109,9 @@ def test_events_close_in_time_get_separate_rows_and_kinds_get_their_own_markers(
 
     months = [{"key": f"2019-{m:02d}", "label": f"m{m}", "incidents": 1, "people": 1} for m in range(1, 13)]
     events = [
-        {"date": D(2019, 3, 1), "title": "A", "jurisdiction": "Federal"},
-        {"date": D(2019, 3, 5), "title": "B", "jurisdiction": "New York"},
-        {"date": D(2019, 9, 1), "title": "C", "kind": "coverage"},
+        {"date": D(2019, 3, 1), "kind": "policy", "label": "Federal: A"},
+        {"date": D(2019, 3, 5), "kind": "policy", "label": "New York: B"},
+        {"date": D(2019, 9, 1), "kind": "coverage", "label": "C"},
     ]
     figure = monthly_chart(months, [], events, "Source")["figure"]
     policy, coverage = trace(figure, "Policy events"), trace(figure, "Coverage changes")
@@ -229,6 +229,7 @@ def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, 
         "chart-map",
         "chart-counties",
         "chart-courthouses",
+        "chart-court_type",
         "chart-case_type",
         "chart-person_role",
         "chart-location",
@@ -240,6 +241,7 @@ def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, 
         "county",
         "state",
         "courthouse",
+        "court_type",
         "case_type",
         "person_role",
         "location",

@@ -22,6 +22,15 @@ def test_it_loads_a_realistic_demo(demo):
     assert PolicyEvent.objects.filter(date=datetime.date(2019, 4, 17)).exists()
 
 
+def test_it_sets_court_types_and_ties_state_policy_events_to_their_state(demo):
+    types = dict(Courthouse.objects.filter(is_demo=True).values_list("name", "court_type"))
+    immigration = {name for name, court_type in types.items() if court_type == "immigration"}
+    assert immigration == {name for name in types if "Immigration Court" in name}
+    assert len(immigration) >= 5 and len(types) - len(immigration) >= 5
+    assert PolicyEvent.objects.get(date=datetime.date(2019, 4, 17)).state_id == "NY"
+    assert PolicyEvent.objects.get(date=datetime.date(2018, 1, 10)).state_id is None  # federal
+
+
 def test_it_includes_the_two_incidents_reported_in_2017(demo):
     brooklyn = Incident.objects.get(
         date=datetime.date(2017, 11, 28), courthouse__name="Brooklyn Criminal Court"

@@ -120,3 +120,26 @@ def test_api_pages_walk_an_index_in_every_ordering(client, incidents, ordering):
     bound = re.compile(rf"Index Cond: \(+{ordering.lstrip('-')} [<>]=")
     assert all(bound.search(plan) for plan in plans.values()), plans
     assert_no_table_scan(page_plans(client, f"{url}&state=NY"), f"{url}&state=NY")
+
+
+def test_court_type_lists_walk_an_index(client, incidents):
+    # A tenth of the courthouses are immigration courts; no federal court has incidents.
+    pks = list(Courthouse.objects.order_by("pk").values_list("pk", flat=True))
+    Courthouse.objects.filter(pk__in=pks[::10]).update(court_type="immigration")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_courthouse")
+    failures = []
+    for url in (
+        "/incidents/?court_type=immigration",
+        "/incidents/?court_type=state",
+        "/incidents/?court_type=federal",
+        "/incidents/?state=NY&court_type=immigration",
+        "/api/incidents/?court_type=immigration",
+    ):
+        plans = page_plans(client, url)
+        # A type no courthouse has needs no query at all.
+        assert plans or "federal" in url, f"{url}: no ordered, limited incident query was captured"
+        for sql, plan in plans.items():
+            if "Seq Scan on incidents_incident" in plan:
+                failures.append(f"{url}\n{sql}\n{plan}")
+    assert not failures, "\n\n".join(failures)

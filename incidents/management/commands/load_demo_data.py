@@ -7,7 +7,7 @@ from simple_history.utils import bulk_create_with_history
 
 from incidents import demo
 from incidents.cache import bump_data_version
-from incidents.models import Courthouse, Incident, PolicyEvent
+from incidents.models import Courthouse, Incident, PolicyEvent, court_type_from_name
 from incidents.synthetic import build_incidents
 
 SYNTHETIC_COUNT = 1500
@@ -43,9 +43,9 @@ class Command(BaseCommand):
     def load(self):
         courthouses = self.courthouses()
         created = self.incidents(courthouses)
-        for date, jurisdiction, title, url in demo.POLICY_EVENTS:
+        for date, state, title, url in demo.POLICY_EVENTS:
             PolicyEvent.objects.get_or_create(
-                date=date, title=title, defaults=dict(jurisdiction=jurisdiction, url=url, is_demo=True)
+                date=date, title=title, defaults=dict(state_id=state, url=url, is_demo=True)
             )
         bump_data_version()
         self.stdout.write(
@@ -60,7 +60,14 @@ class Command(BaseCommand):
         for name, address, city, fips, weight, first_year in demo.COURTHOUSES:
             courthouse = Courthouse.objects.filter(name=name, city=city).first()
             if courthouse is None:
-                courthouse = Courthouse(name=name, address=address, city=city, county_id=fips, is_demo=True)
+                courthouse = Courthouse(
+                    name=name,
+                    address=address,
+                    city=city,
+                    county_id=fips,
+                    court_type=court_type_from_name(name),
+                    is_demo=True,
+                )
                 courthouse.full_clean()
                 courthouse.save()
             courthouse.weight, courthouse.recent_bias = weight, 1.6

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents.cache import data_version
 from incidents.export import COLUMNS
 from incidents.imports import import_csv
+from incidents.limits import SUMMARY_MAX_CHARS
 from incidents.models import Courthouse, Incident, today_utc
 
 from .factories import CourthouseFactory, IncidentFactory
@@ -490,6 +491,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_rows(client, c
         "  padded  ",
         "cr\rin the middle",
         "",
+        "=" + "x" * (SUMMARY_MAX_CHARS - 1),  # the longest summary, one character longer once escaped
     ]
     for n, summary in enumerate(hostile):
         IncidentFactory(

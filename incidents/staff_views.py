@@ -31,7 +31,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import choices, services
+from . import choices, limits, services
 from .forms import (
     CourthouseForm,
     ImportForm,
@@ -331,7 +331,13 @@ def incident_import(request):
     _expire_uploads()
     form = ImportForm(_posted(request), request.FILES or None)
     if not (form.is_bound and form.is_valid()):
-        context = {"form": form, "max_bytes": settings.IMPORT_MAX_BYTES, "max_rows": settings.IMPORT_MAX_ROWS}
+        context = {
+            "form": form,
+            "max_bytes": settings.IMPORT_MAX_BYTES,
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            "summary_max_chars": limits.SUMMARY_MAX_CHARS,
+            "earliest_date": limits.EARLIEST_DATE,
+        }
         return render(request, "incidents/staff/import_upload.html", context)
     upload = form.cleaned_data["file"]
     name, path = _keep_upload(upload)

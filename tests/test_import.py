@@ -554,6 +554,7 @@ def test_the_upload_page_states_the_limits(clerk_client, settings):
     settings.IMPORT_MAX_ROWS = 5000
     html = clerk_client.get("/incidents/import/").content.decode()
     assert "5,000 rows" in html and 'enctype="multipart/form-data"' in html
+    assert "at most 20,000 characters" in html and "before 1990-01-01" in html
 
 
 def test_an_upload_shows_a_preview_and_writes_nothing(brooklyn, clerk_client):

@@ -1,4 +1,4 @@
-"""The CSV import (incidents/imports.py): docs/csv.md."""
+"""The CSV import (incidents/imports/): docs/csv.md."""
 
 import csv
 import datetime
@@ -6,12 +6,14 @@ import io
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.cache import data_version
 from incidents.export import COLUMNS
 from incidents.imports import import_csv
+from incidents.limits import SUMMARY_MAX_CHARS
 from incidents.models import Courthouse, Incident, today_utc
 
 from .factories import CourthouseFactory, IncidentFactory
@@ -65,6 +67,8 @@ def brooklyn(db):
 
 @pytest.fixture
 def clerk(court_admin):
+    """A court administrator who is also a reviewer, so that rows may carry any verification."""
+    court_admin.groups.add(Group.objects.get(name="Reviewers"))
     return court_admin
 
 
@@ -100,9 +104,6 @@ def test_a_row_without_reference_gets_an_assigned_one_in_the_history_too(brookly
     for incident in Incident.objects.all():
         assert incident.reference == f"TRK-{incident.pk:06d}"
         assert list(incident.history.values_list("reference", flat=True)) == [incident.reference]
-    assert {fields["reference"] for _, fields, _ in report.to_create} == set(
-        Incident.objects.values_list("reference", flat=True)
-    )
 
 
 def test_an_imported_trk_reference_is_never_assigned_again(brooklyn, clerk):
@@ -152,8 +153,8 @@ def test_an_existing_reference_updates_that_incident(brooklyn, clerk):
     report = import_csv(
         csv_file({"reference": "OCA-1", "summary": "Corrected summary.", "people_count": "2"}), user=clerk
     )
-    assert report.written and len(report.to_update) == 1
-    assert "summary" in report.to_update[0][3] and "people_count" in report.to_update[0][3]
+    assert report.written and report.updated == 1
+    assert "summary" in report.updates[0].changed and "people_count" in report.updates[0].changed
     incident.refresh_from_db()
     assert (incident.summary, incident.people_count, incident.version) == ("Corrected summary.", 2, 2)
     assert (incident.internal_notes, incident.docket_number) == ("keep me", "D-1")
@@ -188,7 +189,7 @@ def test_reimporting_an_unchanged_file_writes_nothing(brooklyn, clerk):
     before = list(Incident.objects.order_by("pk").values_list("pk", "updated_at", "version"))
     history = Incident.history.count()
     report = import_csv(data, user=clerk)
-    assert (report.unchanged, len(report.to_create), len(report.to_update)) == (2, 0, 0)
+    assert (report.unchanged, report.created, report.updated) == (2, 0, 0)
     assert list(Incident.objects.order_by("pk").values_list("pk", "updated_at", "version")) == before
     assert Incident.history.count() == history
 
@@ -232,7 +233,7 @@ def test_the_import_is_all_or_nothing_when_the_last_row_is_bad(brooklyn, clerk):
 def test_rows_streamed_in_many_pieces_are_all_or_nothing(brooklyn, clerk, monkeypatch, last_row_bad):
     # On PostgreSQL valid rows reach COPY while later ones are still being read;
     # one row per read makes every row its own piece.
-    monkeypatch.setattr("incidents.imports.CHUNK", 1)
+    monkeypatch.setattr("incidents.imports.writing.CHUNK", 1)
     rows = [{"reference": f"R-{n}", "summary": f"Row {n}\twith a tab"} for n in range(40)]
     rows.append({"reference": "", "people_count": "-1" if last_row_bad else "2"})
     report = import_csv(csv_file(*rows), user=clerk)
@@ -246,13 +247,13 @@ def test_rows_streamed_in_many_pieces_are_all_or_nothing(brooklyn, clerk, monkey
 
 
 def test_a_known_reference_after_the_first_rows_still_updates(brooklyn, clerk, monkeypatch):
-    # On PostgreSQL a file whose first references are new is written without
-    # looking each one up; a known one further down must still be an update.
-    monkeypatch.setattr("incidents.imports.SAMPLE", 1)
+    # On PostgreSQL a file whose first batch of references is new is written without
+    # looking the rest up; a known one further down must still be an update.
+    monkeypatch.setattr("incidents.imports.planning.BATCH", 1)
     incident = IncidentFactory(reference="OCA-9", courthouse=brooklyn, summary="Before.")
     rows = [{"reference": "NEW-1"}, {"reference": "OCA-9", "summary": "After."}, {"reference": "NEW-2"}]
     report = import_csv(csv_file(*rows), user=clerk)
-    assert report.written and (len(report.to_create), len(report.to_update)) == (2, 1)
+    assert report.written and (report.created, report.updated) == (2, 1)
     incident.refresh_from_db()
     assert (incident.summary, incident.version) == ("After.", 2)
     assert Incident.objects.count() == 3
@@ -273,7 +274,7 @@ def test_an_imported_trk_reference_inside_the_new_ids_is_not_assigned_twice(broo
 
 
 def test_new_courthouses_between_known_ones_are_created_once(brooklyn, clerk, monkeypatch):
-    monkeypatch.setattr("incidents.imports.CHUNK", 1)
+    monkeypatch.setattr("incidents.imports.writing.CHUNK", 1)
     albany = {"courthouse": "Albany City Court", "courthouse_city": "Albany", "county_fips": "36001"}
     queens = {"courthouse": "Queens Criminal Court", "courthouse_city": "Queens", "county_fips": "36081"}
     rows = [{}, albany, {}, queens, albany, {}, queens]
@@ -299,7 +300,7 @@ def test_a_dry_run_reports_and_writes_nothing(brooklyn, clerk):
     new_place = {"courthouse": "New Court", "courthouse_city": "Albany", "county_fips": "36001"}
     data = csv_file({"reference": "OCA-1", "summary": "changed"}, {"reference": "OCA-2"}, new_place)
     report = import_csv(data, user=clerk, dry_run=True)
-    assert (len(report.to_create), len(report.to_update), len(report.new_courthouses)) == (2, 1, 1)
+    assert (report.created, report.updated, len(report.new_courthouses)) == (2, 1, 1)
     assert not report.written
     assert Incident.objects.count() == 1 and Courthouse.objects.count() == 1
     assert Incident.objects.get().summary != "changed"
@@ -461,6 +462,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(brooklyn, clerk):
             assert import_csv(csv_file(*rows), user=clerk).written
         return len(captured)
 
+    clerk.has_perm("incidents.review_incident")  # the user's permissions are read once, then cached
     # (SQLite inserts at most 32 rows of this width per statement: stay under that.)
     assert queries(3, "small") == queries(25, "large")
 
@@ -489,6 +491,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_rows(client, c
         "  padded  ",
         "cr\rin the middle",
         "",
+        "=" + "x" * (SUMMARY_MAX_CHARS - 1),  # the longest summary, one character longer once escaped
     ]
     for n, summary in enumerate(hostile):
         IncidentFactory(
@@ -551,6 +554,7 @@ def test_the_upload_page_states_the_limits(clerk_client, settings):
     settings.IMPORT_MAX_ROWS = 5000
     html = clerk_client.get("/incidents/import/").content.decode()
     assert "5,000 rows" in html and 'enctype="multipart/form-data"' in html
+    assert "at most 20,000 characters" in html and "before 1990-01-01" in html
 
 
 def test_an_upload_shows_a_preview_and_writes_nothing(brooklyn, clerk_client):

@@ -34,7 +34,8 @@ def run(*args):
 
 
 def test_it_imports_a_file_and_reports_what_it_did(brooklyn, tmp_path, court_admin):
-    path = write(tmp_path, csv_file({"reference": "A"}, {"reference": "B"}))
+    unverified = {"verification": "unverified"}  # only a reviewer may set it
+    path = write(tmp_path, csv_file({**unverified, "reference": "A"}, {**unverified, "reference": "B"}))
     out, err = run(path, "--user", court_admin.username)
     assert out.startswith("Imported 2 rows: 2 create, 0 update, 0 unchanged, 0 courthouses create")
     assert re.search(r"creat(ing|ed) 2 incidents", err)  # progress goes to stderr

@@ -27,9 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, user, **options):
         author = self.author(user)
-        data = self.read(file)
         started = time.monotonic()
-        report = import_csv(data, user=author, dry_run=dry_run, progress=self.progress)
+        with self.open(file) as handle:  # read as it is imported, never whole
+            report = import_csv(handle, user=author, dry_run=dry_run, progress=self.progress)
         for line in report.error_lines:
             self.stderr.write(line)
         if report.error_count:
@@ -38,13 +38,12 @@ class Command(BaseCommand):
         prefix = "Dry run, nothing written: " if dry_run else "Imported "
         self.stdout.write(f"{prefix}{report.summary()} ({elapsed:.1f} s).")
 
-    def read(self, path):
+    def open(self, path):
         try:
             too_big = check_size(os.path.getsize(path))
             if too_big:
                 raise CommandError(f"{path}: {too_big}")
-            with open(path, "rb") as handle:
-                return handle.read()
+            return open(path, "rb")
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
 

@@ -1,0 +1,82 @@
+"""What an import found and did: counts, the first rows for the preview, and errors up to a cap.
+
+Nothing here grows with the file beyond MAX_ERRORS messages and PREVIEW_ROWS rows,
+so a million-row file costs no more memory to report than a small one.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+MAX_ERRORS = 1000  # reported; a file with more has a systematic problem
+PREVIEW_ROWS = 200  # rows of each kind the preview lists
+
+
+class Place(NamedTuple):
+    """A courthouse as a file names it."""
+
+    name: str
+    city: str
+    state: str
+
+
+class Created(NamedTuple):
+    line: int
+    reference: str  # empty: one is assigned at creation
+    date: datetime.date
+    place: Place
+    outcome: str
+
+
+class Updated(NamedTuple):
+    line: int
+    reference: str
+    changed: list  # field names
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    creates: list = field(default_factory=list)  # [Created], the first PREVIEW_ROWS
+    updates: list = field(default_factory=list)  # [Updated], the first PREVIEW_ROWS
+    new_courthouses: dict = field(default_factory=dict)  # {Place: Courthouse}
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+    written: bool = False
+
+    def restart(self):
+        """Forget everything, to read the file again."""
+        self.__dict__.update(ImportReport().__dict__)
+
+    def error(self, line, message, column=None):
+        self.error_count += 1
+        if self.error_count <= MAX_ERRORS:
+            where = f"line {line}, column {column}" if column else f"line {line}"
+            self.errors.append(f"{where}: {message}")
+
+    def create(self, line, fields, place):
+        self.created += 1
+        if len(self.creates) < PREVIEW_ROWS:
+            self.creates.append(Created(line, fields["reference"], fields["date"], place, fields["outcome"]))
+
+    def update(self, line, fields, changed):
+        self.updated += 1
+        if len(self.updates) < PREVIEW_ROWS:
+            self.updates.append(Updated(line, fields["reference"], changed))
+
+    @property
+    def error_lines(self):
+        """Every error, with a last line saying how many were left out."""
+        hidden = self.error_count - len(self.errors)
+        return self.errors + ([f"... and {hidden:,} more errors"] if hidden else [])
+
+    def summary(self):
+        verb = "" if self.written else "to "
+        return (
+            f"{self.rows:,} rows: {self.created:,} {verb}create, "
+            f"{self.updated:,} {verb}update, {self.unchanged:,} unchanged, "
+            f"{len(self.new_courthouses):,} courthouses {verb}create"
+        )

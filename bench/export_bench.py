@@ -161,7 +161,7 @@ def copy_select(database_url, query=""):
         "from django.http import QueryDict\n"
         "from incidents.export import copy_select\n"
         "from incidents.filters import filter_incidents\n"
-        f"print(copy_select(filter_incidents(QueryDict({query!r}))[1]))\n"
+        f"print(copy_select(filter_incidents(QueryDict({query!r})).incidents))\n"
     )
     env = {**app_env(database_url), "DJANGO_SETTINGS_MODULE": "tracker.settings"}
     return subprocess.run(

@@ -29,10 +29,10 @@ class BadParameter(ValueError):
 
 
 def export_csv(request):
-    filterset, incidents = filter_incidents(request)
-    if not filterset.is_valid():
+    state = filter_incidents(request)
+    if not state.valid:
         return HttpResponse(
-            error_message(filterset),
+            error_message(state.filterset),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -41,16 +41,17 @@ def export_csv(request):
     except BadParameter as bad:
         return HttpResponse(str(bad), status=400, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
-        export.csv_chunks(incidents, excel=excel),
+        export.csv_chunks(state.incidents, excel=excel),
         content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{export.export_filename(request.GET)}"'
+    response["Content-Disposition"] = f'attachment; filename="{export.export_filename(state.is_filtered)}"'
     return response
 
 
 def api_incidents(request):
-    filterset, incidents = filter_incidents(request)
-    if not filterset.is_valid():
+    state = filter_incidents(request)
+    filterset, incidents = state.filterset, state.incidents
+    if not state.valid:
         return _json_error(error_message(filterset), filterset.errors)
     keys = filterset.sort_keys()
     try:
@@ -68,7 +69,7 @@ def api_incidents(request):
 
 
 def api_stats(request):
-    filterset, incidents = filter_incidents(request)
+    state = filter_incidents(request)
     by, fmt = request.GET.get("by", ""), request.GET.get("format", "json")
     if by not in stats.DIMENSIONS:
         return _json_error(
@@ -77,9 +78,9 @@ def api_stats(request):
         )
     if fmt not in ("json", "csv"):
         return _json_error("format: choose json or csv.", {"format": ["Unknown value."]})
-    if not filterset.is_valid():
-        return _json_error(error_message(filterset), filterset.errors)
-    rows = stats.stats_for(filterset, incidents, by)
+    if not state.valid:
+        return _json_error(error_message(state.filterset), state.filterset.errors)
+    rows = stats.stats_for(state, by)
     if fmt == "csv":
         return _stats_csv(rows, by)
     return JsonResponse(rows, safe=False)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from . import choices
 from .models import PolicyEvent
-from .stats import aggregate, stats_for
+from .stats import add_month, aggregate, stats_for
 
 SITE = "Courthouse ICE Arrest Tracker"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
@@ -42,25 +42,14 @@ BREAKDOWNS = (
 )
 
 
-def filter_params(filterset):
-    """The valid, non-empty filter values as sorted (name, value) pairs."""
-    data = filterset.form.cleaned_data
-    pairs = []
-    for name, value in data.items():
-        if name == "ordering" or value in (None, "", []):
-            continue
-        values = value if isinstance(value, list) else [value]
-        pairs.extend((name, str(v)) for v in values)
-    return sorted(pairs)
-
-
 def _plain(text):
     """Text for a Plotly label: Plotly reads a few HTML tags in labels, so none may come from data."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def source_line(filterset, today, scope=None):
-    pairs = ([scope] if scope else []) + filter_params(filterset)
+def source_line(state, today):
+    pairs = [(n, v) for n, values in state.params.lists() if n != "ordering" for v in values]
+    pairs = ([state.scope] if state.scope else []) + sorted(pairs)
     described = ", ".join(f"{name}={value}" for name, value in pairs) or "none"
     if len(described) > SOURCE_MAX:
         described = described[: SOURCE_MAX - 1] + "…"
@@ -131,23 +120,25 @@ def _row(label, *values, url=None):
 
 
 def _month_day(key):
-    return datetime.date.fromisoformat(f"{key}-01")
+    """The first day of a stats month key ("2024-05"; "0024-05" for a mistyped stored date)."""
+    year, month = key.split("-")
+    return datetime.date(int(year), int(month), 1)
 
 
-def monthly_series(filterset, queryset, scope=None):
+def monthly_series(state):
     """(total per month, [(outcome, per month)]) over the same zero-filled months.
 
     Each outcome's series is aggregate() over the filtered rows with that outcome:
     what /api/stats/?by=month&outcome=X answers for these filters, drawn over the
     months of the total so that every series has every month.
     """
-    months = stats_for(filterset, queryset, "month", scope)
+    months = stats_for(state, "month")
     if not months:
         return [], []
     first, last = _month_day(months[0]["key"]), _month_day(months[-1]["key"])
-    present = {row["key"] for row in stats_for(filterset, queryset, "outcome", scope) if row["incidents"]}
+    present = {row["key"] for row in stats_for(state, "outcome") if row["incidents"]}
     series = [
-        (outcome, aggregate(queryset.filter(outcome=outcome), "month", first, last))
+        (outcome, aggregate(state.incidents.filter(outcome=outcome), "month", first, last))
         for outcome in choices.Outcome.values
         if outcome in present
     ]
@@ -155,9 +146,10 @@ def monthly_series(filterset, queryset, scope=None):
 
 
 def _events_between(first, last):
-    end = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return list(
-        PolicyEvent.objects.filter(date__gte=first, date__lt=end).values("date", "jurisdiction", "title")
+        PolicyEvent.objects.filter(date__gte=first, date__lt=add_month(last)).values(
+            "date", "jurisdiction", "title"
+        )
     )
 
 
@@ -493,12 +485,12 @@ def headline(by_outcome, counties, courthouses, latest):
 # Built on a cache miss only: views.py caches these, rendered, per filters and day.
 
 
-def dashboard(filterset, queryset, *, today, link_query):
+def dashboard(state, *, today):
     """Headline figures, every chart and the latest incidents for the dashboard."""
-    source = source_line(filterset, today)
-    stats = {by: stats_for(filterset, queryset, by) for by in ("outcome", "county", "state", "courthouse")}
-    latest = list(queryset[:LATEST_N])
-    months, series = monthly_series(filterset, queryset)
+    source, link_query = source_line(state, today), state.queries["place_link"]
+    stats = {by: stats_for(state, by) for by in ("outcome", "county", "state", "courthouse")}
+    latest = list(state.incidents[:LATEST_N])
+    months, series = monthly_series(state)
     charts = []
     if months:
         events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
@@ -512,7 +504,7 @@ def dashboard(filterset, queryset, *, today, link_query):
                     f"chart-{by}",
                     str(title),
                     by,
-                    stats_for(filterset, queryset, by),
+                    stats_for(state, by),
                     source,
                 )
                 for by, title in BREAKDOWNS
@@ -525,10 +517,10 @@ def dashboard(filterset, queryset, *, today, link_query):
     }
 
 
-def trend(filterset, queryset, *, scope, today):
+def trend(state, *, today):
     """The monthly chart of one courthouse or county page."""
-    months, series = monthly_series(filterset, queryset, scope)
+    months, series = monthly_series(state)
     if not months:
         return {"charts": []}
     events = _events_between(_month_day(months[0]["key"]), _month_day(months[-1]["key"]))
-    return {"charts": [monthly_chart(months, series, events, source_line(filterset, today, scope))]}
+    return {"charts": [monthly_chart(months, series, events, source_line(state, today))]}

@@ -90,6 +90,17 @@ class County(models.Model):
         return reverse("county_detail", args=[self.fips])
 
 
+class CourthouseQuerySet(models.QuerySet):
+    def public(self):
+        """Courthouses named by at least one published incident; a courthouse only
+        retracted incidents name stays private. The county makes the lookup use
+        the incidents' inc_pub_county_date index."""
+        published = Incident.objects.filter(
+            PUBLISHED, county_id=models.OuterRef("county_id"), courthouse_id=models.OuterRef("pk")
+        )
+        return self.filter(models.Exists(published))
+
+
 class Courthouse(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
@@ -106,6 +117,7 @@ class Courthouse(models.Model):
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     is_demo = models.BooleanField(default=False, editable=False)
     history = HistoricalRecords()
+    objects = CourthouseQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -297,9 +297,19 @@ def test_county_autocomplete_finds_counties_by_name_or_fips(client):
 
 def test_courthouse_autocomplete_finds_courthouses_by_name_or_city(client):
     court = CourthouseFactory(name="Stanley Mosk Courthouse", california=True)
+    IncidentFactory(courthouse=court)
     found = client.get("/courthouses/autocomplete.json?q=mosk").json()["results"]
     assert found == [{"value": court.slug, "label": "Stanley Mosk Courthouse (Los Angeles, CA)"}]
     assert client.get("/courthouses/autocomplete.json?q=los+ang").json()["results"] == found
+
+
+def test_a_courthouse_only_retracted_incidents_name_is_not_public(client):
+    court = CourthouseFactory(name="Stanley Mosk Courthouse", california=True)
+    IncidentFactory(courthouse=court, retracted=True)
+    assert client.get("/courthouses/autocomplete.json?q=mosk").json()["results"] == []
+    assert client.get(f"/courthouses/{court.slug}/").status_code == 404
+    IncidentFactory(courthouse=court)
+    assert client.get(f"/courthouses/{court.slug}/").status_code == 200
 
 
 @pytest.mark.parametrize("url", ["/counties/autocomplete.json", "/courthouses/autocomplete.json"])

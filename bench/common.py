@@ -829,7 +829,7 @@ def after_bulk_load(db, env):
         query(db, "VACUUM ANALYZE")
     else:
         query(db, "ANALYZE")
-    query(db, "DELETE FROM tracker_cache")
+    query(db, "DELETE FROM incidents_dataversion")
     refresh_summaries(env)
 
 

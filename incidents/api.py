@@ -7,6 +7,7 @@ parameter is answered with a 400 naming it: never a 500, never an unfiltered fil
 import base64
 import binascii
 import datetime
+import itertools
 import json
 import re
 
@@ -40,10 +41,11 @@ def export_csv(request):
         excel = _flag(request.GET, "excel")
     except BadParameter as bad:
         return HttpResponse(str(bad), status=400, content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(
-        export.csv_chunks(state.incidents, excel=excel),
-        content_type="text/csv; charset=utf-8",
-    )
+    chunks = export.csv_chunks(state.incidents, excel=excel)
+    # The header and the first rows are read before the answer starts: should the
+    # database be gone, that is a 503 page, not a 200 cut off after the header.
+    started = [next(chunks), next(chunks, b"")]
+    response = StreamingHttpResponse(itertools.chain(started, chunks), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export.export_filename(state.is_filtered)}"'
     return response
 

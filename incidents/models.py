@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import choices
+from .limits import EARLIEST_DATE, SUMMARY_MAX_CHARS, no_bidi_controls, no_bidi_controls_in_host
 
 # The only Incident fields that may reach a public page, export or API.
 # Everything else (staff-only notes, bookkeeping, demo flag) stays inside.
@@ -102,7 +104,7 @@ class CourthouseQuerySet(models.QuerySet):
 
 
 class Courthouse(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[no_bidi_controls])
     slug = models.SlugField(
         _("slug"),
         max_length=220,
@@ -111,7 +113,7 @@ class Courthouse(models.Model):
         help_text=_("Used in addresses; made from the name when left empty."),
     )
     address = models.CharField(_("street address"), max_length=200, blank=True)
-    city = models.CharField(_("city"), max_length=100)
+    city = models.CharField(_("city"), max_length=100, validators=[no_bidi_controls])
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="courthouses")
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
@@ -300,10 +302,15 @@ class Incident(models.Model):
         choices=choices.SourceType.choices,
         default=choices.SourceType.OTHER,
     )
-    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    source_url = models.URLField(
+        _("source URL"), max_length=500, blank=True, validators=[no_bidi_controls_in_host]
+    )
     summary = models.TextField(
         _("summary"),
         blank=True,
+        # A validator, not max_length: that would make SQLite rebuild the table (and
+        # drop its triggers, migration 0008) for a limit the database does not keep.
+        validators=[MaxLengthValidator(SUMMARY_MAX_CHARS)],
         help_text=_("Public narrative. Never write the name of a person arrested."),
     )
     status = models.CharField(
@@ -424,6 +431,11 @@ class Incident(models.Model):
         errors = {}
         if self.date and self.date > today_utc():
             errors["date"] = _("%(date)s is in the future") % {"date": self.date.isoformat()}
+        if self.date and self.date < EARLIEST_DATE:
+            errors["date"] = _("%(date)s is before %(earliest)s, the earliest date the tracker accepts.") % {
+                "date": f"{self.date.year:04d}-{self.date:%m-%d}",
+                "earliest": EARLIEST_DATE.isoformat(),
+            }
         if self.date and self.date_precision == choices.DatePrecision.MONTH and self.date.day != 1:
             errors["date"] = _("A month-precision date must be the first day of its month.")
         error = people_count_error(self.outcome, self.people_count)
@@ -494,3 +506,12 @@ class PolicyEvent(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.jurisdiction}: {self.title}"
+
+
+class DataVersion(models.Model):
+    """The version of the public data: one row, changed by every write (incidents/cache.py).
+
+    A row rather than a cache entry, so that no cache cull can ever remove it.
+    """
+
+    value = models.BigIntegerField()

@@ -259,3 +259,52 @@ def test_an_outside_next_address_is_ignored(clerk_client):
         },
     )
     assert response["Location"] == "/incidents/new/?courthouse=new-court"
+
+
+# -- the documented limits (incidents/limits.py) ----------------------------------------
+
+
+@pytest.mark.parametrize("day", ["0024-05-01", "0001-01-01", "1989-12-31"])
+def test_a_date_before_1990_is_refused_next_to_the_field(clerk_client, brooklyn, day):
+    response = post(clerk_client, date=day)
+    assert error_of(response, "date") == f"{day} is before 1990-01-01, the earliest date the tracker accepts."
+    assert not Incident.objects.exists()
+
+
+def test_the_model_refuses_a_date_before_1990_too(brooklyn):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="earliest date"):
+        IncidentFactory.build(courthouse=brooklyn, date=datetime.date(24, 5, 1)).full_clean()
+
+
+def test_a_summary_over_the_limit_is_refused_with_its_length(clerk_client, brooklyn):
+    from incidents.limits import SUMMARY_MAX_CHARS
+
+    response = post(clerk_client, summary="x" * (SUMMARY_MAX_CHARS + 1))
+    assert f"at most {SUMMARY_MAX_CHARS:,}".replace(",", "") in error_of(response, "summary").replace(",", "")
+    assert not Incident.objects.exists()
+    assert post(clerk_client, summary="x" * SUMMARY_MAX_CHARS).status_code == 302
+
+
+@pytest.mark.parametrize("count", ["٣", "３", "1٣"])
+def test_a_people_count_in_other_scripts_digits_is_refused(clerk_client, brooklyn, count):
+    response = post(clerk_client, people_count=count)
+    assert "Enter a whole number." in error_of(response, "people_count")
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("mark", ["\u202e", "\u2066", "\u200f"])
+def test_a_text_direction_control_is_refused_in_a_source_host(clerk_client, brooklyn, mark):
+    response = post(clerk_client, source_url=f"https://news{mark}.example.org/story")
+    assert "text-direction" in error_of(response, "source_url")
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["name", "city"])
+def test_a_text_direction_control_is_refused_in_a_courthouse_name(clerk_client, field):
+    data = {"name": "Somewhere Court", "city": "Albany", "state": "NY", "county": "36001"}
+    data[field] = "Somewhere \u202eCourt"
+    response = clerk_client.post("/staff/courthouses/new/", data)
+    assert "text-direction" in error_of(response, field)
+    assert not Courthouse.objects.exists()

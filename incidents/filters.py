@@ -230,7 +230,8 @@ def normalise(params):
     """A query string's filters in one canonical form, as a QueryDict.
 
     Known names only, in the FilterSet's order; values stripped, repeated values
-    once and sorted, state codes upper-case, dates in ISO form and clipped. Two
+    once and sorted (and never more than one beyond MAX_VALUES), state codes
+    upper-case, dates in ISO form and clipped. Two
     addresses that show the same rows give the same result, so that links,
     chips and every cache key (FilterState.key, cache.public_page) agree.
     Values that do not validate are kept as they are, for the form to show.
@@ -245,7 +246,8 @@ def normalise(params):
 
 def _canonical(spec, values):
     if isinstance(spec, REPEATABLE):
-        return sorted({v.upper() if spec.extra.get("upper") else v for v in values})
+        # One value more than allowed is enough for the form to refuse the rest.
+        return sorted({v.upper() if spec.extra.get("upper") else v for v in values})[: MAX_VALUES + 1]
     value = values[-1]  # a form reads the last of repeated single values
     day = parse_date(value) if isinstance(spec, StrictDateFilter) else None
     return [spec.extra.get("clip", clip_start)(day).isoformat() if day else value]

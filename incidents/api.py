@@ -7,10 +7,10 @@ parameter is answered with a 400 naming it: never a 500, never an unfiltered fil
 import base64
 import binascii
 import datetime
-import itertools
 import json
 import re
 
+from django.db import connections
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -41,11 +41,13 @@ def export_csv(request):
         excel = _flag(request.GET, "excel")
     except BadParameter as bad:
         return HttpResponse(str(bad), status=400, content_type="text/plain; charset=utf-8")
-    chunks = export.csv_chunks(state.incidents, excel=excel)
-    # The header and the first rows are read before the answer starts: should the
-    # database be gone, that is a 503 page, not a 200 cut off after the header.
-    started = [next(chunks), next(chunks, b"")]
-    response = StreamingHttpResponse(itertools.chain(started, chunks), content_type="text/csv; charset=utf-8")
+    # Asked before the answer starts: with the database gone, that is a 503 page,
+    # not a 200 cut off after the header line.
+    _database_answers(state.incidents.db)
+    response = StreamingHttpResponse(
+        export.csv_chunks(state.incidents, excel=excel),
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{export.export_filename(state.is_filtered)}"'
     return response
 
@@ -93,6 +95,12 @@ def data_dictionary(request):
 
 
 # --- helpers -----------------------------------------------------------------
+
+
+def _database_answers(alias):
+    """Raises the database's error (a 503, see middleware.py) when it is gone."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def _json_error(message, errors):

@@ -145,24 +145,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL: the database cache, shared by every app server. SQLite serves from one
 # machine: each process keeps its own least-recently-used entries in memory, so that
 # an anonymous read never writes to the database file (a write there locks it).
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "tracker",
-            "TIMEOUT": 24 * 3600,
-            "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 2000)},
-        }
+ONE_MACHINE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends."
+        + ("locmem.LocMemCache" if ONE_MACHINE else "db.DatabaseCache"),
+        "LOCATION": "tracker" if ONE_MACHINE else "tracker_cache",
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 2000 if ONE_MACHINE else 20000)},
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "tracker_cache",
-            "TIMEOUT": 24 * 3600,
-            "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 20000)},
-        }
-    }
+}
 
 # Public pages for anonymous visitors are served from that cache until the next write
 # (incidents/cache.py, public_page).

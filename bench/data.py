@@ -220,7 +220,7 @@ def check_consistency(db):
 def after_bulk_load(db):
     """Fresh planner statistics, and every cached figure forgotten (a new data version)."""
     query(db, "VACUUM ANALYZE" if db.kind == "postgresql" else "ANALYZE")
-    query(db, "DELETE FROM tracker_cache")
+    query(db, "DELETE FROM incidents_dataversion")
 
 
 def count_published(db, where="", params=()):
@@ -275,7 +275,7 @@ def copy_select(query_string=""):
     from incidents.export import copy_select as select
     from incidents.filters import filter_incidents
 
-    return select(filter_incidents(QueryDict(query_string))[1])
+    return select(filter_incidents(QueryDict(query_string)).incidents)
 
 
 def timed_copy(db, select, path):

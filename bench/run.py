@@ -188,7 +188,7 @@ def cold_requests(server, db):
         ("stats_month", "/api/stats/?by=month"),
         ("stats_county", "/api/stats/?by=county"),
     ]:
-        harness.query(db, "DELETE FROM tracker_cache")
+        harness.query(db, "DELETE FROM incidents_dataversion")
         response = traffic.get(server.base + path)
         cold[name] = round(response.seconds * 1000, 1) if response.status == 200 else None
     log("  cold (ms): " + ", ".join(f"{k} {v}" for k, v in cold.items()))

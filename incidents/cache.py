@@ -1,55 +1,63 @@
-"""A data version shared by every app server, bumped on every write.
+"""A data version shared by every app server, changed on every write.
 
-Cached aggregates are keyed by this version, so any write (form, admin,
-import, retraction, demo loader) makes every cached figure unreachable at once.
-The cache is Django's database cache: per-process memory would let a second
-gunicorn worker serve stale numbers.
+Cached aggregates and pages are keyed by this version, so any write (form,
+admin, import, retraction, demo loader) makes every cached figure unreachable at
+once. The version is a row in the database (models.DataVersion), where no
+cache cull can reach it: a flood of cached entries can evict pages, never the
+version. The cache itself is settings.CACHES["default"]: on PostgreSQL the
+database cache shared by every app server; on SQLite, which serves from one
+machine, each process's own memory, so that an anonymous read never writes
+to the database (see README, "Limits").
 
-One exception, which cannot go stale: a page already read from that shared
-cache is also kept in the reading process (LocalPages), under the same key. That
-key names the data version, which is read from the shared cache on every
-request; after a write, every process looks up a new key. The copy saves
-reading and unzipping the page again from the database on every hit.
+A page already read from the shared cache is also kept in the reading process
+(LocalPages), under the same key. That key names the data version, which is
+read from the database on every request; after a write, every process looks up
+a new key. The copy saves reading and unzipping the page on every hit.
 """
 
 import hashlib
+import secrets
 import threading
 import time
 from collections import OrderedDict
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
-VERSION_KEY = "incidents:data-version"
+from .filters import normalise
 
 
 def _fresh_version():
-    # Should the version key ever be culled, a new one must not meet old entries.
-    return time.time_ns()
+    # Random rather than counted: a version must never meet entries cached under an
+    # earlier identical number (after a restore, or a test's rolled-back write).
+    return secrets.randbits(62)
 
 
 def data_version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = _fresh_version()
-        if not cache.add(VERSION_KEY, version, timeout=None):
-            version = cache.get(VERSION_KEY, version)
-    return version
+    from .models import DataVersion
+
+    # Plain SQL: read on every request, and the ORM would cost more than the query.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {DataVersion._meta.db_table} WHERE id = 1")
+        found = cursor.fetchone()
+    return found[0] if found else _bump()
+
+
+def _bump():
+    from .models import DataVersion
+
+    value = _fresh_version()
+    if not DataVersion.objects.filter(pk=1).update(value=value):
+        DataVersion.objects.bulk_create([DataVersion(pk=1, value=value)], ignore_conflicts=True)
+    return value
 
 
 def bump_data_version():
-    """Called on every write. The database cache shares the write's transaction, so the
-    new version appears exactly when the data does; bumping again after the commit
+    """Called on every write. The row is changed in the write's transaction, so the new
+    version appears exactly when the data does; changing it again after the commit
     also retires anything a reader cached while the transaction was open."""
-
-    def bump():
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:
-            cache.set(VERSION_KEY, _fresh_version(), timeout=None)
-
-    bump()
-    transaction.on_commit(bump)
+    _bump()
+    transaction.on_commit(_bump)
 
 
 def cached(name, params, compute):
@@ -132,14 +140,14 @@ def public_page(view):
     def wrapper(request, *args, **kwargs):
         if not _anonymous_without_state(request):
             return view(request, *args, **kwargs)
-        # "page.gz": entries of the format before pages were stored gzipped are not read.
-        key = _page_key(("page.gz", request.get_full_path(), translation.get_language()))
+        key = _page_key(request, translation.get_language())
         found = local_pages.get(key)
         if found is None:
             found = cache.get(key)
             if found is None:
                 response = view(request, *args, **kwargs)
-                if response.status_code in (200, 400) and not response.cookies and not response.streaming:
+                # Never an error page: each junk address would take a place of its own.
+                if response.status_code == 200 and not response.cookies and not response.streaming:
                     packed = compress_string(response.content)
                     cache.set(key, (response.status_code, response["Content-Type"], packed))
                 return response
@@ -158,6 +166,10 @@ def public_page(view):
     return wrapper
 
 
-def _page_key(params):
-    digest = hashlib.sha256(repr(params).encode()).hexdigest()[:32]
+def _page_key(request, language):
+    """One key per page a visitor can see: the path, the filters in their canonical form
+    (unknown parameters dropped, see filters.normalise), the page link and the language.
+    "page.gz": entries of the format before pages were stored gzipped are not read."""
+    address = (request.path, list(normalise(request.GET).lists()), request.GET.get("cursor", "").strip())
+    digest = hashlib.sha256(repr(("page.gz", address, language)).encode()).hexdigest()[:32]
     return f"incidents:page:{data_version()}:{digest}"

@@ -77,25 +77,14 @@ BREAKDOWNS = (
 )
 
 
-def filter_params(filterset):
-    """The valid, non-empty filter values as sorted (name, value) pairs."""
-    data = filterset.form.cleaned_data
-    pairs = []
-    for name, value in data.items():
-        if name == "ordering" or value in (None, "", []):
-            continue
-        values = value if isinstance(value, list) else [value]
-        pairs.extend((name, str(v)) for v in values)
-    return sorted(pairs)
-
-
 def _plain(text):
     """Text for a Plotly label: Plotly reads a few HTML tags in labels, so none may come from data."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def source_line(filterset, today, scope=None):
-    pairs = ([scope] if scope else []) + filter_params(filterset)
+def source_line(state, today):
+    pairs = [(n, v) for n, values in state.params.lists() if n != "ordering" for v in values]
+    pairs = ([state.scope] if state.scope else []) + sorted(pairs)
     described = ", ".join(f"{name}={value}" for name, value in pairs) or "none"
     if len(described) > SOURCE_MAX:
         described = described[: SOURCE_MAX - 1] + "…"
@@ -165,38 +154,40 @@ def _row(label, *values, url=None):
 
 
 def _month_day(key):
-    return datetime.date.fromisoformat(f"{key}-01")
+    """The first day of a stats month key ("2024-05"; "0024-05" for a mistyped stored date)."""
+    year, month = key.split("-")
+    return datetime.date(int(year), int(month), 1)
 
 
-def monthly_series(filterset, queryset, scope=None):
+def monthly_series(state):
     """(total per month, [(outcome, per month)]) over the same zero-filled months.
 
     Each outcome's series is aggregate() over the filtered rows with that outcome:
     what /api/stats/?by=month&outcome=X answers for these filters, drawn over the
     months of the total so that every series has every month.
     """
-    months = stats_for(filterset, queryset, "month", scope)
+    months = stats_for(state, "month")
     if not months:
         return [], []
     first, last = _month_day(months[0]["key"]), _month_day(months[-1]["key"])
-    present = {row["key"] for row in stats_for(filterset, queryset, "outcome", scope) if row["incidents"]}
+    present = {row["key"] for row in stats_for(state, "outcome") if row["incidents"]}
     series = [
-        (outcome, aggregate(queryset.filter(outcome=outcome), "month", first, last))
+        (outcome, aggregate(state.incidents.filter(outcome=outcome), "month", first, last))
         for outcome in choices.Outcome.values
         if outcome in present
     ]
     return months, series
 
 
-def chart_events(filterset, first, last, scope=None):
+def chart_events(state, first, last):
     """The policy events and coverage changes a monthly chart from `first` to `last` marks.
 
     [{"date", "kind": "policy"|"coverage", "label"}], by date. A state's policy event
     is drawn only where the chart's states include it (federal ones everywhere, and
     with no state filter every one); a coverage change only for the court types shown.
     """
-    data = filterset.form.cleaned_data
-    states, court_types = _scope_limits(scope)
+    data = state.filterset.form.cleaned_data
+    states, court_types = _scope_limits(state.scope)
     end = add_month(last)
     events = _policy_events(first, end, states or data.get("state") or []) + _coverage_changes(
         first, end, court_types or data.get("court_type") or []
@@ -742,33 +733,32 @@ def headline(by_outcome, counties, courthouses, latest):
 # Built on a cache miss only: views.py caches these, rendered, per filters and day.
 
 
-def _breakdowns(filterset, queryset, source, dimensions, scope=None):
+def _breakdowns(state, source, dimensions):
     return [
-        bar_chart(f"chart-{by}", str(title), by, stats_for(filterset, queryset, by, scope), source)
-        for by, title in dimensions
+        bar_chart(f"chart-{by}", str(title), by, stats_for(state, by), source) for by, title in dimensions
     ]
 
 
-def _monthly(filterset, queryset, source, today, scope=None):
+def _monthly(state, source, today):
     """The monthly chart, with the events of its months; None without incidents."""
-    months, series = monthly_series(filterset, queryset, scope)
+    months, series = monthly_series(state)
     if not months:
         return None
-    events = chart_events(filterset, _month_day(months[0]["key"]), _month_day(months[-1]["key"]), scope)
+    events = chart_events(state, _month_day(months[0]["key"]), _month_day(months[-1]["key"]))
     return monthly_chart(months, series, events, source, today=today)
 
 
-def _state_fips(filterset):
-    codes = filterset.form.cleaned_data.get("state") or []
+def _state_fips(state):
+    codes = state.filterset.form.cleaned_data.get("state") or []
     return list(State.objects.filter(code__in=[str(c) for c in codes]).values_list("fips", flat=True))
 
 
-def dashboard(filterset, queryset, *, today, link_query):
+def dashboard(state, *, today):
     """Headline figures, every chart and the latest incidents for the dashboard."""
-    source = source_line(filterset, today)
-    stats = {by: stats_for(filterset, queryset, by) for by in ("outcome", "county", "state", "courthouse")}
-    latest = list(queryset[:LATEST_N])
-    month = _monthly(filterset, queryset, source, today)
+    source, link_query = source_line(state, today), state.queries["place_link"]
+    stats = {by: stats_for(state, by) for by in ("outcome", "county", "state", "courthouse")}
+    latest = list(state.incidents[:LATEST_N])
+    month = _monthly(state, source, today)
     charts = []
     if month:
         charts = [
@@ -778,12 +768,12 @@ def dashboard(filterset, queryset, *, today, link_query):
                 stats["state"],
                 source,
                 link_query,
-                _state_fips(filterset),
+                _state_fips(state),
                 courthouse_points(stats["courthouse"], link_query),
             ),
             _top_counties(stats["county"], source, link_query),
             _top_courthouses(stats["courthouse"], source, link_query),
-            *_breakdowns(filterset, queryset, source, BREAKDOWNS),
+            *_breakdowns(state, source, BREAKDOWNS),
         ]
     return {
         "headline": headline(stats["outcome"], stats["county"], stats["courthouse"], latest),
@@ -792,10 +782,10 @@ def dashboard(filterset, queryset, *, today, link_query):
     }
 
 
-def trend(filterset, queryset, *, scope, today):
+def trend(state, *, today):
     """A courthouse or county page: its monthly chart and the breakdowns of its incidents."""
-    source = source_line(filterset, today, scope)
-    month = _monthly(filterset, queryset, source, today, scope)
+    source = source_line(state, today)
+    month = _monthly(state, source, today)
     if not month:
         return {"charts": []}
-    return {"charts": [month, *_breakdowns(filterset, queryset, source, PLACE_BREAKDOWNS, scope)]}
+    return {"charts": [month, *_breakdowns(state, source, PLACE_BREAKDOWNS)]}

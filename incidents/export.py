@@ -14,7 +14,6 @@ from django.db import connections, models
 from django.db.models import F, Func, TextField, Value
 from django.utils import timezone
 
-from .filters import is_filtered
 from .models import STAFF_ONLY_FIELDS, Incident
 
 # (CSV column, queryset lookup)
@@ -364,6 +363,6 @@ def csv_chunks(queryset, excel=False):
     yield from body_chunks(queryset)
 
 
-def export_filename(params, now=None):
-    scope = "filtered" if is_filtered(params) else "all"
+def export_filename(filtered, now=None):
+    scope = "filtered" if filtered else "all"
     return f"incidents-{scope}-{(now or timezone.now()):%Y%m%d}.csv"

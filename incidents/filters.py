@@ -6,22 +6,33 @@ copied from the list works unchanged for the export and the API.
 
 import datetime
 import re
+from dataclasses import dataclass
+from functools import cached_property
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
-from .models import County, Courthouse, Incident, State
+from .limits import EARLIEST_DATE
+from .models import LABELLED_CHOICES, County, Courthouse, Incident, State, today_utc
 
 MAX_VALUES = 50  # per repeatable parameter
 MAX_Q = 200
-EARLIEST = datetime.date(1900, 1, 1)
-
-
-def month_start(day):
-    return day.replace(day=1)
+CHOICE_PARAMS = (
+    "court_type",
+    "outcome",
+    "case_type",
+    "person_role",
+    "location",
+    "warrant",
+    "agency",
+    "verification",
+)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ONE_DAY = datetime.timedelta(days=1)
 
 
 class MultiValueWidget(forms.SelectMultiple):
@@ -108,16 +119,43 @@ def known_courthouses(values):
     return set(Courthouse.objects.filter(slug__in=values).values_list("slug", flat=True))
 
 
-class StrictDateField(forms.DateField):
-    """ISO dates only (2017-11-28), within a sane range."""
+def parse_date(text):
+    """An ISO date (2017-11-28, ASCII digits, no sign or extra digits), or None."""
+    if not ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
 
-    input_formats = ["%Y-%m-%d"]
+
+def clip_start(day):
+    """A range's first day, within the days that can hold an incident.
+
+    Every stored date lies from EARLIEST_DATE to today, so clipping never changes
+    which incidents match, only how wide a range the charts are asked to draw.
+    """
+    return min(max(day, EARLIEST_DATE), today_utc() + ONE_DAY)
+
+
+def clip_end(day):
+    return min(max(day, EARLIEST_DATE - ONE_DAY), today_utc())
+
+
+class StrictDateField(forms.DateField):
+    """ISO dates only (2017-11-28), clipped to the days that can hold an incident."""
+
+    def __init__(self, *args, clip=clip_start, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip = clip
 
     def to_python(self, value):
-        day = super().to_python(value)
-        if day and day < EARLIEST:
-            raise forms.ValidationError(_("Dates before 1900 are not accepted."))
-        return day
+        if value in self.empty_values:
+            return None
+        day = parse_date(str(value))
+        if day is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return self.clip(day)
 
 
 class StrictDateFilter(filters.DateFilter):
@@ -143,12 +181,16 @@ def choice_filter(klass, field_name):
 class IncidentFilterSet(filters.FilterSet):
     date_after = StrictDateFilter(
         field_name="date",
-        method="filter_date_after",
+        lookup_expr="gte",
         label=_("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_before = StrictDateFilter(
-        field_name="date", lookup_expr="lte", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+        field_name="date",
+        lookup_expr="lte",
+        label=_("To"),
+        clip=clip_end,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     state = MultipleValueFilter(
         field_name="state_id", label=_("State"), pattern=r"[A-Z]{2}", lookup=known_states, upper=True
@@ -186,13 +228,6 @@ class IncidentFilterSet(filters.FilterSet):
         model = Incident
         fields = []
 
-    def filter_date_after(self, qs, name, value):
-        # A month-precision incident is stored on the 1st and matches any range
-        # that overlaps its month; the range condition stays index-friendly.
-        return qs.filter(date__gte=month_start(value)).filter(
-            Q(date__gte=value) | Q(date_precision=choices.DatePrecision.MONTH)
-        )
-
     def filter_text(self, qs, name, value):
         value = value.strip()
         if not value:
@@ -210,31 +245,123 @@ class IncidentFilterSet(filters.FilterSet):
         return [chosen, "-id" if descending else "id"]
 
 
-# Parameters that do not narrow the rows (they never make an export "filtered").
-NON_FILTER_PARAMS = {"ordering", "page", "cursor", "excel", "format", "by"}
+REPEATABLE = (MultipleValueFilter, filters.MultipleChoiceFilter)
 
 
-def is_filtered(params):
-    return any(
-        value.strip()
-        for key in params
-        if key not in NON_FILTER_PARAMS and key in IncidentFilterSet.base_filters
-        for value in params.getlist(key)
-    )
+def normalise(params):
+    """A query string's filters in one canonical form, as a QueryDict.
+
+    Known names only, in the FilterSet's order; values stripped, repeated values
+    once and sorted (and never more than one beyond MAX_VALUES), state codes
+    upper-case, dates in ISO form and clipped. Two
+    addresses that show the same rows give the same result, so that links,
+    chips and every cache key (FilterState.key, cache.public_page) agree.
+    Values that do not validate are kept as they are, for the form to show.
+    """
+    clean = QueryDict(mutable=True)
+    for name, spec in IncidentFilterSet.base_filters.items():
+        values = [v.strip() for v in params.getlist(name) if v.strip()]
+        if values:
+            clean.setlist(name, _canonical(spec, values))
+    return clean
 
 
-def filter_incidents(request_or_params, queryset=None):
-    """(filterset, ordered queryset) for a request's query string.
+def _canonical(spec, values):
+    if isinstance(spec, REPEATABLE):
+        # One value more than allowed is enough for the form to refuse the rest.
+        return sorted({v.upper() if spec.extra.get("upper") else v for v in values})[: MAX_VALUES + 1]
+    value = values[-1]  # a form reads the last of repeated single values
+    day = parse_date(value) if isinstance(spec, StrictDateFilter) else None
+    return [spec.extra.get("clip", clip_start)(day).isoformat() if day else value]
+
+
+@dataclass
+class FilterState:
+    """One request's filters, read once: every view, link and cache key starts here."""
+
+    filterset: IncidentFilterSet
+    incidents: QuerySet  # ordered; empty when the filters are invalid
+    params: QueryDict  # normalise()d: what the form, chips and links show
+    scope: tuple | None = None  # ("courthouse", slug) on a place's own page
+
+    @property
+    def valid(self):
+        return self.filterset.is_valid()
+
+    @property
+    def is_filtered(self):
+        """Whether any parameter narrows the rows (ordering only sorts them)."""
+        return any(name != "ordering" for name in self.params)
+
+    @property
+    def key(self):
+        """The cache key of these rows, the same for every address that selects them."""
+        pairs = [(n, tuple(self.params.getlist(n))) for n in self.params if n != "ordering"]
+        return (self.scope, tuple(pairs))
+
+    def query(self, *, without=(), remove=None, **replace):
+        """ "?..." (or "") for these filters minus some names or one (name, value), plus replacements."""
+        query = self.params.copy()
+        for name in without:
+            query.pop(name, None)
+        if remove:
+            name, value = remove
+            query.setlist(name, [v for v in query.getlist(name) if v != value])
+        for name, value in replace.items():
+            query[name] = value
+        encoded = query.urlencode()
+        return f"?{encoded}" if encoded else ""
+
+    @cached_property
+    def queries(self):
+        """The query strings of a page's links. A place's export and data links answer
+        for that place only; links to other places keep every filter but the place."""
+        scope = dict([self.scope]) if self.scope else {}
+        return {
+            "page": self.query(),
+            "export": self.query(**scope),
+            "stats": self.query(without=("ordering",), **scope).lstrip("?"),
+            "place_link": self.query(without=("ordering", "county", "courthouse")),
+        }
+
+    @cached_property
+    def labels(self):
+        """{param: {value: label}} for every value a chip or a checked box shows."""
+        labels = {name: {k: str(v) for k, v in LABELLED_CHOICES[name].choices} for name in CHOICE_PARAMS}
+        labels["state"] = dict(State.objects.values_list("code", "name"))
+        counties, courthouses = self.well_formed("county"), self.well_formed("courthouse")
+        labels["county"] = {
+            fips: f"{name}, {state}"
+            for fips, name, state in County.objects.filter(fips__in=counties).values_list(
+                "fips", "name", "state_id"
+            )
+        }
+        labels["courthouse"] = {
+            slug: f"{name} ({city})"
+            for slug, name, city in Courthouse.objects.filter(slug__in=courthouses).values_list(
+                "slug", "name", "city"
+            )
+        }
+        return labels
+
+    def well_formed(self, name):
+        """The values of `name` that could exist; only these reach the database (a NUL byte
+        or a 10,000-character value in a query would make PostgreSQL fail, not answer)."""
+        pattern = IncidentFilterSet.base_filters[name].extra["pattern"]
+        return [v for v in self.params.getlist(name)[:MAX_VALUES] if re.fullmatch(pattern, v)]
+
+
+def filter_incidents(request_or_params, queryset=None, scope=None):
+    """The FilterState of a request's query string (or of a QueryDict).
 
     An invalid filterset yields an empty queryset, never a silently unfiltered one;
     views show the form errors (pages) or answer 400 (export, API).
     """
-    params = getattr(request_or_params, "GET", request_or_params)
+    params = normalise(getattr(request_or_params, "GET", request_or_params))
     base = Incident.objects.public() if queryset is None else queryset
     filterset = IncidentFilterSet(params, queryset=base)
-    if not filterset.is_valid():
-        return filterset, base.none()
-    return filterset, filterset.qs.order_by(*filterset.sort_keys())
+    incidents = filterset.qs.order_by(*filterset.sort_keys()) if filterset.is_valid() else base.none()
+    return FilterState(filterset, incidents, params, scope)
 
 
 def error_message(filterset):

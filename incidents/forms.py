@@ -1,12 +1,14 @@
 """Staff forms: incident entry and correction, courthouses, review, import."""
 
+import re
+
 from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .imports import check_size
-from .limits import SUMMARY_MAX_CHARS
+from .limits import EARLIEST_DATE, SUMMARY_MAX_CHARS
 from .models import (
     SLUG,
     STAFF_ONLY_FIELDS,
@@ -28,6 +30,15 @@ RADIO_FIELDS = (
     "force_used",
     "court_staff_assisted",
 )
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """A whole number in ASCII digits: int() would also read other scripts' digits ("٣")."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"\s*-?[0-9]+\s*", str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 class CourthouseChoiceField(forms.ModelChoiceField):
@@ -90,10 +101,13 @@ class IncidentForm(forms.ModelForm):
             "reference",
             *STAFF_ONLY_FIELDS,
         ]
+        field_classes = {"people_count": AsciiIntegerField}
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "date": forms.DateInput(
+                attrs={"type": "date", "min": EARLIEST_DATE.isoformat()}, format="%Y-%m-%d"
+            ),
             "people_count": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
-            "summary": forms.Textarea(attrs={"rows": 4}),
+            "summary": forms.Textarea(attrs={"rows": 4, "maxlength": SUMMARY_MAX_CHARS}),
             "internal_notes": forms.Textarea(attrs={"rows": 3}),
             "source_url": forms.URLInput(attrs={"placeholder": "https://"}),
             **{name: forms.RadioSelect for name in RADIO_FIELDS},

@@ -2,6 +2,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import choices
+from .limits import EARLIEST_DATE, SUMMARY_MAX_CHARS, no_bidi_controls, no_bidi_controls_in_host
 
 # The only Incident fields that may reach a public page, export or API.
 # Everything else (staff-only notes, bookkeeping, demo flag) stays inside.
@@ -105,8 +107,19 @@ class County(models.Model):
         return reverse("county_detail", args=[self.fips])
 
 
+class CourthouseQuerySet(models.QuerySet):
+    def public(self):
+        """Courthouses named by at least one published incident; a courthouse only
+        retracted incidents name stays private. The county makes the lookup use
+        the incidents' inc_pub_county_date index."""
+        published = Incident.objects.filter(
+            PUBLISHED, county_id=models.OuterRef("county_id"), courthouse_id=models.OuterRef("pk")
+        )
+        return self.filter(models.Exists(published))
+
+
 class Courthouse(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[no_bidi_controls])
     slug = models.SlugField(
         _("slug"),
         max_length=220,
@@ -115,7 +128,7 @@ class Courthouse(models.Model):
         help_text=_("Used in addresses; made from the name when left empty."),
     )
     address = models.CharField(_("street address"), max_length=200, blank=True)
-    city = models.CharField(_("city"), max_length=100)
+    city = models.CharField(_("city"), max_length=100, validators=[no_bidi_controls])
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="courthouses")
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
@@ -128,6 +141,7 @@ class Courthouse(models.Model):
     )
     is_demo = models.BooleanField(default=False, editable=False)
     history = HistoricalRecords()
+    objects = CourthouseQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -330,10 +344,15 @@ class Incident(models.Model):
         choices=choices.SourceType.choices,
         default=choices.SourceType.OTHER,
     )
-    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    source_url = models.URLField(
+        _("source URL"), max_length=500, blank=True, validators=[no_bidi_controls_in_host]
+    )
     summary = models.TextField(
         _("summary"),
         blank=True,
+        # A validator, not max_length: that would make SQLite rebuild the table (and
+        # drop its triggers, migration 0008) for a limit the database does not keep.
+        validators=[MaxLengthValidator(SUMMARY_MAX_CHARS)],
         help_text=_("Public narrative. Never write the name of a person arrested."),
     )
     status = models.CharField(
@@ -460,6 +479,11 @@ class Incident(models.Model):
         errors = {}
         if self.date and self.date > today_utc():
             errors["date"] = _("%(date)s is in the future") % {"date": self.date.isoformat()}
+        if self.date and self.date < EARLIEST_DATE:
+            errors["date"] = _("%(date)s is before %(earliest)s, the earliest date the tracker accepts.") % {
+                "date": f"{self.date.year:04d}-{self.date:%m-%d}",
+                "earliest": EARLIEST_DATE.isoformat(),
+            }
         if self.date and self.date_precision == choices.DatePrecision.MONTH and self.date.day != 1:
             errors["date"] = _("A month-precision date must be the first day of its month.")
         error = people_count_error(self.outcome, self.people_count)
@@ -621,3 +645,12 @@ class Redaction(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} · {self.field} · {self.redacted_at:%Y-%m-%d}"
+
+
+class DataVersion(models.Model):
+    """The version of the public data: one row, changed by every write (incidents/cache.py).
+
+    A row rather than a cache entry, so that no cache cull can ever remove it.
+    """
+
+    value = models.BigIntegerField()

@@ -6,11 +6,12 @@ combination and data version in the shared cache (see cache.py).
 
 import datetime
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from .cache import cached
-from .models import LABELLED_CHOICES, County, Courthouse, State
+from .limits import EARLIEST_DATE
+from .models import LABELLED_CHOICES, County, Courthouse, Incident, State, today_utc
 
 # dimension -> expression grouped on
 DIMENSIONS = {
@@ -28,14 +29,18 @@ DIMENSIONS = {
 
 
 def month_key(day):
-    return day.strftime("%Y-%m")
+    # Zero-padded by hand: strftime writes the year 24 as "24", which no reader parses back.
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def month_label(day):
-    return day.strftime("%b %Y")
+    return f"{day:%b} {day.year:04d}"
 
 
 def add_month(day):
+    """The first day of the next month; the last month of the calendar has none, so date.max."""
+    if (day.year, day.month) == (datetime.MAXYEAR, 12):
+        return datetime.date.max
     return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 
@@ -61,14 +66,10 @@ def _labels(by, values):
     return dict(LABELLED_CHOICES[by].choices)
 
 
-def _month_rows(counts, first=None, last=None):
+def _month_rows(counts, first, last):
     """Every month from first to last, months without incidents as zero."""
     by_month = {_as_date(group).replace(day=1): (n, p) for group, n, p in counts}
-    if not by_month and not (first and last):
-        return []
-    month = (first or min(by_month)).replace(day=1)
-    last = (last or max(by_month)).replace(day=1)
-    rows = []
+    month, rows = first, []
     while month <= last:
         n, p = by_month.get(month, (0, 0))
         rows.append({"key": month_key(month), "label": month_label(month), "incidents": n, "people": p})
@@ -81,13 +82,15 @@ def _as_date(value):
 
 
 def aggregate(queryset, by, first=None, last=None):
-    """[{"key", "label", "incidents", "people"}] for one dimension."""
+    """[{"key", "label", "incidents", "people"}] for one dimension.
+
+    By month: every month from `first` (else the first month with incidents) to
+    `last` (else the last), never beyond the months of all published incidents.
+    """
     counts = _counts(queryset, by)
     if by == "month":
-        if first or last:
-            first = first or (min(_as_date(g) for g, _, _ in counts) if counts else None)
-            last = last or (max(_as_date(g) for g, _, _ in counts) if counts else None)
-        return _month_rows(counts, first, last)
+        span = _month_span(counts, first, last)
+        return _month_rows(counts, *span) if span else []
     labels = _labels(by, [group for group, _, _ in counts])
     if by == "courthouse":
         return [
@@ -97,15 +100,38 @@ def aggregate(queryset, by, first=None, last=None):
     return [{"key": g, "label": str(labels.get(g, g)), "incidents": n, "people": p} for g, n, p in counts]
 
 
-def stats_for(filterset, queryset, by, scope=None):
-    """aggregate() for a valid filterset, cached per filters and data version.
+def _month_span(counts, first, last):
+    """(first, last) month to draw: what was asked, clipped to the data.
 
-    `scope` names any restriction of `queryset` beyond the filters (a courthouse
-    or county page passes ("courthouse", slug)), so that it gets its own cache key.
+    A range as wide as the calendar costs what the data's own months cost, and a
+    stored date outside the accepted range is counted but not drawn month by month.
     """
-    data = filterset.form.cleaned_data
-    params = sorted((k, str(v)) for k, v in data.items() if v not in (None, "", []) and k != "ordering")
-    if scope:
-        params.append(("scope", scope))
+    start, end = (day.replace(day=1) for day in (data_span() if first or last else _accepted()))
+    months = [m for m in (_as_date(group) for group, _, _ in counts) if start <= m <= end]
+    if not months:
+        return None
+    first = max((first or min(months)).replace(day=1), start)
+    last = min((last or max(months)).replace(day=1), end)
+    return (first, last) if first <= last else None
+
+
+def _accepted():
+    return EARLIEST_DATE, today_utc()
+
+
+def data_span():
+    """(first, last) day of all published incidents within the accepted dates."""
+    return cached("stats:span", (), _span)
+
+
+def _span():
+    first, last = _accepted()
+    found = Incident.objects.public().filter(date__range=(first, last)).aggregate(Min("date"), Max("date"))
+    return found["date__min"] or first, found["date__max"] or first
+
+
+def stats_for(state, by):
+    """aggregate() for a valid FilterState, cached per its key and data version."""
+    data = state.filterset.form.cleaned_data
     first, last = data.get("date_after"), data.get("date_before")
-    return cached(f"stats:{by}", params, lambda: aggregate(queryset, by, first, last))
+    return cached(f"stats:{by}", state.key, lambda: aggregate(state.incidents, by, first, last))

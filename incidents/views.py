@@ -8,11 +8,11 @@ Bad input never raises: the page shows the form with its errors and answers 400.
 import re
 
 from django.db.models import Q
-from django.http import JsonResponse, QueryDict
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,40 +20,17 @@ from django.utils.translation import gettext_lazy
 from . import charts, cursors
 from .cache import cached, public_page
 from .dictionary import VERIFICATION_MEANINGS
-from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
+from .filters import CHOICE_PARAMS, MAX_Q, MAX_VALUES, filter_incidents
 from .history import field_changes
-from .models import (
-    CHOICE_FIELDS,
-    LABELLED_CHOICES,
-    PUBLIC_FIELDS,
-    County,
-    Courthouse,
-    Incident,
-    State,
-    display_text,
-)
+from .models import CHOICE_FIELDS, PUBLIC_FIELDS, County, Courthouse, Incident, State, display_text, today_utc
 from .stats import stats_for
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 COURTHOUSES_SHOWN = 300
 AUTOCOMPLETE_MAX = 20
-CHOICE_PARAMS = (
-    "court_type",
-    "outcome",
-    "case_type",
-    "person_role",
-    "location",
-    "warrant",
-    "agency",
-    "verification",
-)
 ROW_LABELS = ("outcome", "case_type", "person_role", "verification")
 TEXT_PARAMS = ("q", "date_after", "date_before", "updated_after")
-# They choose a page of rows, not which rows: never carried into other links.
-PAGE_PARAMS = ("cursor", "page")
-# Links from a chart to a county or courthouse page keep every other filter.
-PLACE_LINK_DROPS = PAGE_PARAMS + ("ordering", "county", "courthouse")
 
 ORDERINGS = (
     ("", gettext_lazy("Newest first")),  # the default, so it stays out of addresses
@@ -68,20 +45,20 @@ ORDERINGS = (
 
 @public_page
 def dashboard(request):
-    filterset, incidents = filter_incidents(request)
-    context = _filter_page(request, filterset)
-    if filterset.is_valid():
-        context.update(_dashboard_parts(filterset, incidents, context))
+    state = filter_incidents(request)
+    context = _filter_page(state)
+    if state.valid:
+        context.update(_dashboard_parts(state))
         _labelled(context["latest"])
-    return _render(request, "incidents/dashboard.html", context, filterset)
+    return _render(request, "incidents/dashboard.html", context, state)
 
 
 @public_page
 def incident_list(request):
-    filterset, incidents = filter_incidents(request)
-    context = _filter_page(request, filterset)
-    context.update(_page_of(request, filterset, incidents, context["params"]))
-    return _render(request, "incidents/incident_list.html", context, filterset)
+    state = filter_incidents(request)
+    context = _filter_page(state)
+    context.update(_page_of(request, state))
+    return _render(request, "incidents/incident_list.html", context, state)
 
 
 @public_page
@@ -101,42 +78,46 @@ def incident_detail(request, pk):
 
 @public_page
 def courthouse_list(request):
-    filterset, incidents = filter_incidents(request)
-    context = _filter_page(request, filterset)
-    if filterset.is_valid():
-        rows = stats_for(filterset, incidents, "courthouse")
+    state = filter_incidents(request)
+    context = _filter_page(state)
+    if state.valid:
+        rows = stats_for(state, "courthouse")
         context["courthouses"] = _courthouse_rows(rows[:COURTHOUSES_SHOWN])
         context["courthouse_total"] = len(rows)
-    return _render(request, "incidents/courthouse_list.html", context, filterset)
+    return _render(request, "incidents/courthouse_list.html", context, state)
 
 
 @public_page
 def courthouse_detail(request, slug):
-    courthouse = get_object_or_404(Courthouse.objects.select_related("county__state"), slug=slug)
+    # A courthouse only retracted incidents name is not public (nor in the autocomplete).
+    courthouse = get_object_or_404(Courthouse.objects.public().select_related("county__state"), slug=slug)
     # The county too: its index serves the courthouse's rows in date order.
     here = Incident.objects.public().filter(courthouse=courthouse, county_id=courthouse.county_id)
-    context = _place_page(request, here, ("courthouse", courthouse.slug))
-    context["courthouse"] = courthouse
-    return _render(request, "incidents/courthouse_detail.html", context, context["filter"])
+    state = filter_incidents(request, here, ("courthouse", courthouse.slug))
+    context = {**_place_page(request, state), "courthouse": courthouse}
+    return _render(request, "incidents/courthouse_detail.html", context, state)
 
 
 @public_page
 def county_detail(request, fips):
     county = get_object_or_404(County.objects.select_related("state"), fips=fips)
     here = Incident.objects.public().filter(county_id=county.fips)
-    context = _place_page(request, here, ("county", county.fips))
-    context["county"] = county
-    return _render(request, "incidents/county_detail.html", context, context["filter"])
+    state = filter_incidents(request, here, ("county", county.fips))
+    context = {**_place_page(request, state), "county": county}
+    return _render(request, "incidents/county_detail.html", context, state)
 
 
 def courthouse_autocomplete(request):
     """{"results": [{"value": slug, "label": "Name (City, ST)"}]}: every word of `q` must
     match the name, the city or the start of the slug. The filter form and the
-    staff entry form both use it."""
+    staff entry form both use it; `?all=1` (staff who may enter incidents only)
+    also offers courthouses without a published incident, which are not public."""
     words, error = _search_words(request)
     if error:
         return error
-    found = Courthouse.objects.all()
+    found = Courthouse.objects.public()
+    if request.GET.get("all") == "1" and request.user.has_perm("incidents.add_incident"):
+        found = Courthouse.objects.all()
     for word in words:
         found = found.filter(Q(name__icontains=word) | Q(city__icontains=word) | Q(slug__istartswith=word))
     found = found.order_by("name", "city").values_list("slug", "name", "city", "county__state_id")
@@ -172,107 +153,50 @@ def county_autocomplete(request):
 # -- shared page parts -------------------------------------------------------------
 
 
-def _today():
-    return timezone.now().date()
-
-
-def _render(request, template, context, filterset):
+def _render(request, template, context, state):
     """Invalid filters (or a bad page link) still render the page, with a 400."""
-    failed = not filterset.is_valid() or context.get("cursor_error")
+    failed = not state.valid or context.get("cursor_error")
     return render(request, template, context, status=400 if failed else 200)
 
 
-def _clean_params(request):
-    """The filter parameters of the query string: known names, non-empty values, in form order."""
-    params = QueryDict(mutable=True)
-    for name in IncidentFilterSet.base_filters:
-        values = [v.strip() for v in request.GET.getlist(name) if v.strip()]
-        if values:
-            params.setlist(name, values)
-    return params
-
-
-def _query(params, *, without=(), remove=None, **replace):
-    """The query string ("?..." or "") of `params` minus some names or one (name, value), plus replacements."""
-    query = params.copy()
-    for name in without:
-        query.pop(name, None)
-    if remove:
-        name, value = remove
-        query.setlist(name, [v for v in query.getlist(name) if v != value])
-    for name, value in replace.items():
-        query[name] = value
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else ""
-
-
-def _filter_page(request, filterset, scope=None):
+def _filter_page(state):
     """What every page with the filter form needs: values, chips, errors, links."""
-    params = _clean_params(request)
-    states = list(State.objects.values_list("code", "name"))
-    labels = _value_labels(params, states)
-    hidden = (scope[0],) if scope else ()
-    # A courthouse or county page's download links answer for that place only.
-    stats_query = _query(params, without=PAGE_PARAMS + ("ordering",), **dict([scope] if scope else []))
+    hidden = (state.scope[0],) if state.scope else ()
     return {
         **_url_prefixes(),
-        "filter": filterset,
-        "params": params,
-        "query": _query(params, without=PAGE_PARAMS),
-        "stats_query": stats_query.lstrip("?"),
-        "place_link_query": _query(params, without=PLACE_LINK_DROPS),
-        "controls": _controls(filterset, params, states, labels, hidden),
-        "chips": _chips(filterset, params, labels),
-        "errors": _errors(filterset),
-        "is_filtered": is_filtered(params),
+        "filter": state.filterset,
+        "params": state.params,
+        "queries": state.queries,
+        "controls": _controls(state, hidden),
+        "chips": _chips(state),
+        "errors": _errors(state.filterset),
+        "is_filtered": state.is_filtered,
     }
 
 
-def _place_page(request, here, scope):
-    filterset, incidents = filter_incidents(request, here)
-    context = _filter_page(request, filterset, scope)
-    context.update(_page_of(request, filterset, incidents, context["params"]))
-    # The export link answers for this place only, like the page.
-    context["export_query"] = _query(context["params"], without=PAGE_PARAMS, **dict([scope]))
-    if filterset.is_valid():
+def _place_page(request, state):
+    context = {**_filter_page(state), **_page_of(request, state)}
+    if state.valid:
         context["charts_html"] = _cached_charts(
-            "trend",
-            filterset,
-            context,
-            scope,
-            lambda today: charts.trend(filterset, incidents, scope=scope, today=today),
+            "trend", state, lambda today: charts.trend(state, today=today)
         )["charts_html"]
     return context
 
 
-def _dashboard_parts(filterset, incidents, context):
-    return _cached_charts(
-        "dashboard",
-        filterset,
-        context,
-        None,
-        lambda today: charts.dashboard(
-            filterset, incidents, today=today, link_query=context["place_link_query"]
-        ),
-    )
+def _dashboard_parts(state):
+    return _cached_charts("dashboard", state, lambda today: charts.dashboard(state, today=today))
 
 
-def _cached_charts(name, filterset, context, scope, build):
+def _cached_charts(name, state, build):
     """build(today)'s charts rendered to HTML, cached with the rest of what it returns.
 
     Rendering a few hundred table cells costs more than reading them from the
-    cache; the key holds everything the HTML depends on (the filters, the links'
-    query strings, the day printed in the source line, the language).
+    cache; the key holds everything the HTML depends on (the filters and scope,
+    which also make the links' query strings, the order of the latest rows, the
+    day printed in the source line, the language).
     """
-    today = _today()
-    key = (
-        charts.filter_params(filterset),
-        scope,
-        today.isoformat(),
-        translation.get_language(),
-        context["stats_query"],
-        context["place_link_query"],
-    )
+    today = today_utc()
+    key = (state.key, state.params.get("ordering"), today.isoformat(), translation.get_language())
 
     def render_parts():
         parts = build(today)
@@ -280,7 +204,7 @@ def _cached_charts(name, filterset, context, scope, build):
             "".join(
                 render_to_string(
                     "incidents/_chart.html",
-                    {"chart": chart, "stats_query": context["stats_query"]},
+                    {"chart": chart, "stats_query": state.queries["stats"]},
                 )
                 for chart in parts.pop("charts")
             )
@@ -312,47 +236,10 @@ def _errors(filterset):
     ]
 
 
-def _value_labels(params, states):
-    """{param: {value: label}} for every value a chip or a checked box shows."""
-    labels = {name: {k: str(v) for k, v in LABELLED_CHOICES[name].choices} for name in CHOICE_PARAMS}
-    labels["state"] = dict(states)
-    counties, courthouses = (
-        _well_formed(params, "county"),
-        _well_formed(params, "courthouse"),
-    )
-    labels["county"] = (
-        {
-            fips: f"{name}, {state}"
-            for fips, name, state in County.objects.filter(fips__in=counties).values_list(
-                "fips", "name", "state_id"
-            )
-        }
-        if counties
-        else {}
-    )
-    labels["courthouse"] = (
-        {
-            slug: f"{name} ({city})"
-            for slug, name, city in Courthouse.objects.filter(slug__in=courthouses).values_list(
-                "slug", "name", "city"
-            )
-        }
-        if courthouses
-        else {}
-    )
-    return labels
-
-
-def _well_formed(params, name):
-    """The values of `name` that could exist; only these reach the database (a NUL byte
-    or a 10,000-character value in a query would make PostgreSQL fail, not answer)."""
-    pattern = IncidentFilterSet.base_filters[name].extra["pattern"]
-    return [v for v in params.getlist(name)[:MAX_VALUES] if re.fullmatch(pattern, v)]
-
-
-def _controls(filterset, params, states, labels, hidden):
+def _controls(state, hidden):
     """The form's fields with their current values, in the order the template shows them."""
-    fields, errors = filterset.form.fields, filterset.form.errors
+    fields, errors = state.filterset.form.fields, state.filterset.form.errors
+    params, labels = state.params, state.labels
 
     def field(name, **extra):
         return {
@@ -370,7 +257,7 @@ def _controls(filterset, params, states, labels, hidden):
     return {
         "text": {name: field(name, value=params.get(name, "")[: MAX_Q + 20]) for name in TEXT_PARAMS},
         "places": places,
-        "states": states,
+        "states": list(labels["state"].items()),
         "choices": [_choice_group(field(name), params.getlist(name), labels[name]) for name in CHOICE_PARAMS],
         "ordering": field(
             "ordering",
@@ -386,20 +273,20 @@ def _choice_group(group, chosen, labels):
     return group
 
 
-def _chips(filterset, params, labels):
+def _chips(state):
     """One removable chip per active filter value."""
-    fields = filterset.form.fields
+    fields = state.filterset.form.fields
     chips = []
-    for name in params:
+    for name in state.params:
         if name == "ordering":
             continue
-        for value in params.getlist(name):
-            label = labels.get(name, {}).get(value, value)
+        for value in state.params.getlist(name):
+            label = state.labels.get(name, {}).get(value, value)
             chips.append(
                 {
                     "field": fields[name].label,
                     "value": label if len(label) <= 60 else label[:59] + "…",
-                    "remove": _query(params, without=PAGE_PARAMS, remove=(name, value)) or "?",
+                    "remove": state.query(remove=(name, value)) or "?",
                 }
             )
     return chips
@@ -408,17 +295,17 @@ def _chips(filterset, params, labels):
 # -- keyset pagination (cursors.py) ---------------------------------------------
 
 
-def _page_of(request, filterset, incidents, params):
+def _page_of(request, state):
     """One page of rows, its Previous/Next links and the (capped) number of matches."""
-    keys = filterset.sort_keys()
+    keys, incidents = state.filterset.sort_keys(), state.incidents
     token = request.GET.get("cursor", "").strip()
     rows, has_prev, has_next = [], False, False
-    if token and filterset.is_valid():
+    if token and state.valid:
         try:
             cursor = cursors.decode(token, keys[0])
         except cursors.BadCursor:
             return _page_context(
-                params,
+                state,
                 keys,
                 [],
                 False,
@@ -443,8 +330,8 @@ def _page_of(request, filterset, incidents, params):
         found = list(incidents[: PAGE_SIZE + 1])
         rows, has_next = found[:PAGE_SIZE], len(found) > PAGE_SIZE
         if not has_next:
-            return _page_context(params, keys, rows, False, False, (len(rows), False))
-    return _page_context(params, keys, rows, has_prev, has_next, _capped_count(incidents))
+            return _page_context(state, keys, rows, False, False, (len(rows), False))
+    return _page_context(state, keys, rows, has_prev, has_next, _capped_count(incidents))
 
 
 def _labelled(incidents):
@@ -463,26 +350,25 @@ def _capped_count(incidents):
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
-def _page_context(params, keys, rows, has_prev, has_next, count, cursor_error=None):
-    first_page = _query(params, without=PAGE_PARAMS) or "?"
+def _page_context(state, keys, rows, has_prev, has_next, count, cursor_error=None):
+    first_page = state.query() or "?"
     return {
         "incidents": _labelled(rows),
         "count": count[0],
         "count_more": count[1],
         "cursor_error": cursor_error,
         "first_page": first_page,
-        "prev_page": _query(params, without=PAGE_PARAMS, cursor=cursors.encode("prev", keys[0], rows[0]))
+        "prev_page": state.query(cursor=cursors.encode("prev", keys[0], rows[0]))
         if has_prev and rows
         else None,
-        "next_page": _query(params, without=PAGE_PARAMS, cursor=cursors.encode("next", keys[0], rows[-1]))
+        "next_page": state.query(cursor=cursors.encode("next", keys[0], rows[-1]))
         if has_next and rows
         else None,
-        "sort_links": _sort_links(params, keys[0]),
-        "export_query": _query(params, without=PAGE_PARAMS),
+        "sort_links": _sort_links(state, keys[0]),
     }
 
 
-def _sort_links(params, current):
+def _sort_links(filters, current):
     """Column header links: the first click sorts descending, the next ascending."""
     links = {}
     for field in ("date", "people_count"):
@@ -492,7 +378,7 @@ def _sort_links(params, current):
         else:
             state, target = "none", f"-{field}"
         links[field] = {
-            "url": _query(params, without=PAGE_PARAMS, ordering=target),
+            "url": filters.query(ordering=target),
             "aria_sort": state,
         }
     return links

@@ -185,9 +185,9 @@ def bulk_incidents(count, courthouse=None, **fields):
 
 def listed_ids(query):
     """What the incident list shows for a query string, in its order."""
-    filterset, incidents = filter_incidents(QueryDict(query))
-    assert filterset.is_valid(), filterset.errors
-    return list(incidents.values_list("id", flat=True))
+    state = filter_incidents(QueryDict(query))
+    assert state.valid, state.filterset.errors
+    return list(state.incidents.values_list("id", flat=True))
 
 
 def content_of(response):

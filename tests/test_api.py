@@ -251,7 +251,7 @@ def test_stats_label_groups_for_people(client):
 def test_stats_come_from_the_charts_aggregation(client, monkeypatch):
     calls = []
     original = stats.stats_for
-    monkeypatch.setattr(stats, "stats_for", lambda *args: calls.append(args[2]) or original(*args))
+    monkeypatch.setattr(stats, "stats_for", lambda *args: calls.append(args[1]) or original(*args))
     IncidentFactory()
     get_json(client, "/api/stats/?by=case_type")
     assert calls == ["case_type"]

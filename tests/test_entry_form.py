@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.test import Client
 
 from incidents.models import Courthouse, Incident, today_utc
 
@@ -42,7 +43,7 @@ def test_it_shows_the_form_with_defaults(clerk_client, brooklyn, django_assert_n
     for field in ("plain_clothes", "agents_identified", "force_used", "court_staff_assisted"):
         assert re.search(rf'type="radio" name="{field}" value="unknown"[^>]*checked', html), field
     assert re.search(r'<select name="case_type"[^>]*>.*?value="unknown" selected', html, re.DOTALL)
-    assert 'data-search-url="/courthouses/autocomplete.json"' in html
+    assert 'data-search-url="/courthouses/autocomplete.json?all=1"' in html
     assert "Courthouse not listed? Add it." in html
     assert "<script>" not in html  # no inline script: a strict CSP forbids it
 
@@ -152,20 +153,30 @@ def test_the_form_lists_how_many_fields_need_correcting(clerk_client, brooklyn):
 def test_the_courthouse_search_matches_every_word(clerk_client, brooklyn):
     CourthouseFactory(name="Kings County Supreme Court", city="Brooklyn")
     CourthouseFactory(texas=True, name="El Paso County Courthouse")
-    data = clerk_client.get("/courthouses/autocomplete.json", {"q": "brooklyn crim"}).json()
+    data = clerk_client.get("/courthouses/autocomplete.json", {"q": "brooklyn crim", "all": "1"}).json()
     assert data == {
         "results": [{"value": "brooklyn-criminal-court", "label": "Brooklyn Criminal Court (Brooklyn, NY)"}]
     }
-    found = clerk_client.get("/courthouses/autocomplete.json", {"q": "brooklyn"}).json()["results"]
+    found = clerk_client.get("/courthouses/autocomplete.json", {"q": "brooklyn", "all": "1"}).json()[
+        "results"
+    ]
     names = [r["label"] for r in found]
     assert names == ["Brooklyn Criminal Court (Brooklyn, NY)", "Kings County Supreme Court (Brooklyn, NY)"]
 
 
-def test_the_courthouse_search_costs_one_query(clerk_client, brooklyn, django_assert_num_queries):
-    CourthouseFactory.create_batch(5, city="Brooklyn")
+def test_the_courthouse_search_costs_one_query(client, brooklyn, django_assert_num_queries):
+    IncidentFactory.create_batch(5, courthouse__city="Brooklyn")
     with django_assert_num_queries(1):  # the search: it reads no session or user
-        response = clerk_client.get("/courthouses/autocomplete.json", {"q": "brook"})
-    assert len(response.json()["results"]) == 6
+        response = client.get("/courthouses/autocomplete.json", {"q": "brook"})
+    assert len(response.json()["results"]) == 5  # the fixture's courthouse has no published incident
+
+
+def test_staff_search_every_courthouse_and_visitors_only_public_ones(clerk_client):
+    CourthouseFactory(name="Quiet Hall of Justice", city="Nowhere")  # no incident yet
+    public = Client().get("/courthouses/autocomplete.json", {"q": "quiet", "all": "1"}).json()
+    assert public == {"results": []}
+    staff = clerk_client.get("/courthouses/autocomplete.json", {"q": "quiet", "all": "1"}).json()
+    assert [r["value"] for r in staff["results"]] == ["quiet-hall-of-justice"]
 
 
 def test_the_county_list_follows_the_state(clerk_client):
@@ -248,3 +259,52 @@ def test_an_outside_next_address_is_ignored(clerk_client):
         },
     )
     assert response["Location"] == "/incidents/new/?courthouse=new-court"
+
+
+# -- the documented limits (incidents/limits.py) ----------------------------------------
+
+
+@pytest.mark.parametrize("day", ["0024-05-01", "0001-01-01", "1989-12-31"])
+def test_a_date_before_1990_is_refused_next_to_the_field(clerk_client, brooklyn, day):
+    response = post(clerk_client, date=day)
+    assert error_of(response, "date") == f"{day} is before 1990-01-01, the earliest date the tracker accepts."
+    assert not Incident.objects.exists()
+
+
+def test_the_model_refuses_a_date_before_1990_too(brooklyn):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="earliest date"):
+        IncidentFactory.build(courthouse=brooklyn, date=datetime.date(24, 5, 1)).full_clean()
+
+
+def test_a_summary_over_the_limit_is_refused_with_its_length(clerk_client, brooklyn):
+    from incidents.limits import SUMMARY_MAX_CHARS
+
+    response = post(clerk_client, summary="x" * (SUMMARY_MAX_CHARS + 1))
+    assert f"at most {SUMMARY_MAX_CHARS:,}".replace(",", "") in error_of(response, "summary").replace(",", "")
+    assert not Incident.objects.exists()
+    assert post(clerk_client, summary="x" * SUMMARY_MAX_CHARS).status_code == 302
+
+
+@pytest.mark.parametrize("count", ["٣", "３", "1٣"])
+def test_a_people_count_in_other_scripts_digits_is_refused(clerk_client, brooklyn, count):
+    response = post(clerk_client, people_count=count)
+    assert "Enter a whole number." in error_of(response, "people_count")
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("mark", ["\u202e", "\u2066", "\u200f"])
+def test_a_text_direction_control_is_refused_in_a_source_host(clerk_client, brooklyn, mark):
+    response = post(clerk_client, source_url=f"https://news{mark}.example.org/story")
+    assert "text-direction" in error_of(response, "source_url")
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["name", "city"])
+def test_a_text_direction_control_is_refused_in_a_courthouse_name(clerk_client, field):
+    data = {"name": "Somewhere Court", "city": "Albany", "state": "NY", "county": "36001"}
+    data[field] = "Somewhere \u202eCourt"
+    response = clerk_client.post("/staff/courthouses/new/", data)
+    assert "text-direction" in error_of(response, field)
+    assert not Courthouse.objects.exists()

@@ -169,7 +169,7 @@ def test_it_names_the_file_for_what_was_exported(client, monkeypatch, query, nam
         ("date_before=yesterday", "date_before"),
         ("outcome=vanished", "outcome"),
         ("ordering=summary", "ordering"),
-        ("updated_after=1800-01-01", "updated_after"),
+        ("updated_after=%2B2020-01-01", "updated_after"),
         ("excel=maybe", "excel"),
         ("q=" + "x" * 500, "q"),
     ],

@@ -4,8 +4,10 @@ import datetime
 import re
 
 import pytest
+from django.http import QueryDict
 
 from incidents import choices
+from incidents.filters import filter_incidents
 
 from .factories import CourthouseFactory, IncidentFactory
 
@@ -106,12 +108,12 @@ def test_the_date_range_is_inclusive(client):
     assert listed(client, "date_after=2019-05-31&date_before=2019-05-31") == ids(last)
 
 
-def test_a_month_precision_incident_matches_a_range_that_overlaps_its_month(client):
-    may = IncidentFactory(month_only=True)  # only "May 2019" is known
-    assert listed(client, "date_after=2019-05-20") == ids(may)
-    assert listed(client, "date_before=2019-05-10") == ids(may)
-    assert listed(client, "date_after=2019-05-10&date_before=2019-05-20") == ids(may)
-    assert listed(client, "date_after=2019-06-01") == set()
+def test_a_month_precision_incident_counts_on_the_first_day_of_its_month(client):
+    may = IncidentFactory(month_only=True)  # only "May 2019" is known: stored as 2019-05-01
+    assert listed(client, "date_after=2019-05-01") == ids(may)
+    assert listed(client, "date_before=2019-05-01") == ids(may)
+    assert listed(client, "date_after=2019-05-02") == set()
+    assert listed(client, "date_after=2019-05-10&date_before=2019-05-20") == set()
     assert listed(client, "date_before=2019-04-30") == set()
 
 
@@ -182,3 +184,24 @@ def test_repeated_single_value_parameters_never_break_a_page(client, ny_and_tx):
 
 def test_an_empty_value_is_no_filter(client, ny_and_tx):
     assert listed(client, "state=&q=&date_after=&outcome=") == ids(*ny_and_tx.values())
+
+
+def test_a_lower_case_state_shows_its_chip_and_links_in_upper_case(client, ny_and_tx):
+    html = client.get("/incidents/?state=ny&state=NY").content.decode()
+    assert html.count("<span>State: New York</span>") == 1
+    state = filter_incidents(QueryDict("state=ny&state=NY&foo=1"))
+    assert state.params.getlist("state") == ["NY"]
+    assert state.queries["page"] == "?state=NY"
+    assert listed(client, "state=ny") == ids(ny_and_tx["ny"])
+
+
+def test_addresses_that_select_the_same_rows_share_one_key():
+    keys = {
+        filter_incidents(QueryDict(query)).key
+        for query in [
+            "state=TX&state=NY&date_after=1900-01-01",
+            "date_after=1990-01-01&state=ny&state=TX&utm_source=x",
+            "state=NY&state=TX&state=NY&date_after=1989-12-31&page=7",
+        ]
+    }
+    assert len(keys) == 1

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .factories import IncidentFactory
+from .factories import CourthouseFactory, IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,8 @@ ENDPOINTS = [
     "/api/stats/",
     "/courthouses/",
     "/data/",
+    "/counties/36047/",
+    "/courthouses/fuzz-court/",
 ]
 PARAMS = [
     "date_after",
@@ -62,6 +64,8 @@ HOSTILE = [
     "../../etc/passwd",
     '=HYPERLINK("http://x")',
     "\r\n",
+    "\u202eevil\u202c",
+    "9" * 400,
     "ñ",
     "🙂",
     " ",
@@ -83,15 +87,33 @@ RAW_QUERIES = [
 ]
 
 
+# Dates at and beyond the calendar's ends, and forms that are almost ISO dates.
+EXTREME_DATES = [
+    "0001-01-01",
+    "1900-01-01",
+    "9999-12-31",
+    "9999-11-30",
+    "2017-02-30",
+    "10000-01-01",
+    "11-30",
+    "+2020-01-01",
+    "-2020-01-01",
+    "2020-01-01T00:00",
+    "٢٠٢٠-٠١-٠١",
+]
+
+
 @pytest.fixture
 def some_incidents():
     IncidentFactory.create_batch(3)
+    IncidentFactory(courthouse=CourthouseFactory(name="Fuzz Court"), month_only=True)
 
 
 def check(response, url):
     assert response.status_code < 500, url
+    # A streamed export fails while it is read, not when it starts.
+    content = b"".join(response.streaming_content) if response.streaming else response.content
     if response.status_code >= 400:
-        content = b"".join(response.streaming_content) if response.streaming else response.content
         assert content.strip(), f"{url} answered {response.status_code} without a message"
 
 
@@ -100,6 +122,19 @@ def check(response, url):
 def test_hostile_values_never_break_an_endpoint(client, some_incidents, endpoint, value):
     for param in PARAMS:
         url = endpoint + ("&" if "?" in endpoint else "?") + urlencode({param: value})
+        check(client.get(url), url)
+
+
+@pytest.mark.parametrize("page_cache", [False, True])
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_extreme_dates_never_break_an_endpoint(client, settings, some_incidents, endpoint, page_cache):
+    settings.PUBLIC_PAGE_CACHE = page_cache
+    for param in ("date_after", "date_before", "updated_after"):
+        for value in EXTREME_DATES:
+            url = endpoint + ("&" if "?" in endpoint else "?") + urlencode({param: value})
+            check(client.get(url), url)
+    for after, before in [("1900-01-01", "9999-12-31"), ("9999-12-31", "0001-01-01")]:
+        url = endpoint + ("&" if "?" in endpoint else "?") + f"date_after={after}&date_before={before}"
         check(client.get(url), url)
 
 

@@ -122,3 +122,58 @@ def test_an_unreachable_database_gives_a_503_and_recovers(client, caplog):
     assert "Temporarily unavailable" in response.content.decode()
     assert any("database unavailable" in r.getMessage() for r in caplog.records)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "url, status, text",
+    [("/incidents/export.csv", 503, "Temporarily unavailable"), ("/no-such-page/", 404, "Page not found")],
+)
+def test_with_the_database_gone_an_export_is_a_503_and_a_missing_page_a_404(client, url, status, text):
+    # Not a 200 cut off after the header line; not a 500 from the 404 page's context.
+    with database_down():
+        response = client.get(url)
+    assert response.status_code == status
+    assert text in response.content.decode()
+
+
+def settings_in_production(code, **env):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings as s; {code}",
+        ],
+        cwd=ROOT,
+        env=production_env(DJANGO_SETTINGS_MODULE="tracker.settings", **env),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_hsts_preload_is_off_unless_asked_for():
+    assert settings_in_production("print(s.SECURE_HSTS_PRELOAD)") == ["False"]
+    assert settings_in_production("print(s.SECURE_HSTS_PRELOAD)", DJANGO_HSTS_PRELOAD="true") == ["True"]
+
+
+@pytest.mark.django_db
+def test_there_is_no_password_reset_that_sends_nothing(client):
+    assert client.get("/accounts/password_reset/").status_code == 404
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_sqlite_writes_ahead_and_takes_the_write_lock_at_the_start(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wal.sqlite3'}"
+    code = (
+        "from django.db import connection; c = connection.cursor();"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0]);"
+        "print(s.DATABASES['default']['OPTIONS']['transaction_mode']);"
+        "print(s.CACHES['default']['BACKEND'])"
+    )
+    assert settings_in_production(code, DATABASE_URL=url) == [
+        "wal",
+        "IMMEDIATE",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]

@@ -58,6 +58,14 @@ def database_from_url(url):
         _fail("DATABASE_URL names no database")
     if engine.endswith("sqlite3"):
         config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # Readers never wait for a writer (WAL); a write transaction takes the
+            # write lock when it begins, so two writers queue for the busy timeout
+            # instead of one failing with "database is locked" halfway through.
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
     return config
 
 
@@ -132,14 +140,19 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Chart aggregates are cached in the database so that every app server shares
-# one cache; a per-process cache would serve stale figures after a write.
+# Chart aggregates and public pages are cached per data version, which lives in the
+# database (incidents/cache.py), so no cache can serve stale figures after a write.
+# PostgreSQL: the database cache, shared by every app server. SQLite serves from one
+# machine: each process keeps its own least-recently-used entries in memory, so that
+# an anonymous read never writes to the database file (a write there locks it).
+ONE_MACHINE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "tracker_cache",
+        "BACKEND": "django.core.cache.backends."
+        + ("locmem.LocMemCache" if ONE_MACHINE else "db.DatabaseCache"),
+        "LOCATION": "tracker" if ONE_MACHINE else "tracker_cache",
         "TIMEOUT": 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 2000 if ONE_MACHINE else 20000)},
     }
 }
 
@@ -215,7 +228,11 @@ if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = bool(SECURE_HSTS_SECONDS)
+# Preloading is hard to undo (browsers ship the list for months), so only on request;
+# Django's deploy check would otherwise warn that it is off.
+SECURE_HSTS_PRELOAD = bool(SECURE_HSTS_SECONDS) and env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -74,7 +74,7 @@
       if (query === asked) return;
       asked = query;
       if (query.length < 2) return close();
-      getJSON(url + "?q=" + encodeURIComponent(query)).then(function (data) {
+      getJSON(url + "&q=" + encodeURIComponent(query)).then(function (data) {
         if (input.value.trim() === query) show(data.results || []);
       });
     }

@@ -57,13 +57,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, output, excel, **options):
-        params = self.filter_params(options)
-        filterset, incidents = filter_incidents(params)
-        if not filterset.is_valid():
+        state = filter_incidents(self.filter_params(options))
+        incidents = state.incidents
+        if not state.valid:
             raise CommandError(
                 "; ".join(
                     f"{option_name(name)}: {' '.join(str(m) for m in messages)}"
-                    for name, messages in filterset.errors.items()
+                    for name, messages in state.filterset.errors.items()
                 )
             )
         total = incidents.count()

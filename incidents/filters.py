@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .models import County, Courthouse, Incident, State
+from .search import search_text
 
 MAX_VALUES = 50  # per repeatable parameter
 MAX_Q = 200
@@ -184,7 +185,7 @@ class IncidentFilterSet(filters.FilterSet):
         value = value.strip()
         if not value:
             return qs
-        return qs.filter(Q(summary__icontains=value) | Q(courthouse__name__icontains=value))
+        return search_text(qs, value)
 
     def filter_updated_after(self, qs, name, value):
         start = datetime.datetime.combine(value, datetime.time.min, tzinfo=datetime.UTC)

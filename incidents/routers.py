@@ -7,8 +7,12 @@ ReplicaPinningMiddleware and kept in a context variable: outside a request
 """
 
 import contextvars
+import time
 
 from django.conf import settings
+from django.core.cache import cache
+
+from .cache import data_version
 
 REPLICA = "replica"
 PRIMARY = "default"
@@ -43,10 +47,22 @@ class ReplicaRouter:
 
 
 def may_read_replica(request):
-    """An anonymous visitor's safe request, with no write of theirs in the last seconds."""
+    """An anonymous visitor's safe request, with no write of theirs or anyone's in the last seconds."""
     if request.method not in SAFE_METHODS or PIN_COOKIE in request.COOKIES:
         return False
-    return not request.user.is_authenticated
+    return not request.user.is_authenticated and not written_lately()
+
+
+def written_lately():
+    """Whether the current data version is younger than DATABASE_REPLICA_PIN_SECONDS.
+
+    Pages and figures are cached by data version (incidents/cache.py): one computed
+    from a replica that has not yet replayed the latest write would be kept under the
+    new version until the next write. The first request to see a version notes when.
+    """
+    key = f"incidents:replica-pin:{data_version()}"
+    cache.add(key, time.time())
+    return time.time() - cache.get(key, 0) < settings.DATABASE_REPLICA_PIN_SECONDS
 
 
 class ReplicaPinningMiddleware:
@@ -55,7 +71,8 @@ class ReplicaPinningMiddleware:
     Staff always read the primary, so replication lag can never show them an
     older version of what they have just saved. Anyone who writes (a public
     report, a login) gets a short-lived cookie that keeps them on the primary
-    for DATABASE_REPLICA_PIN_SECONDS.
+    for DATABASE_REPLICA_PIN_SECONDS, and after any write everyone reads the
+    primary for as long.
     """
 
     def __init__(self, get_response):

@@ -79,7 +79,8 @@ def page(client, incident):
     return response.content.decode()
 
 
-def test_anonymous_reads_use_the_replica_and_staff_see_their_edit_at_once(client, replica):
+def test_anonymous_reads_use_the_replica_and_staff_see_their_edit_at_once(client, replica, settings):
+    settings.DATABASE_REPLICA_PIN_SECONDS = 0  # no pause after writes: anonymous reads go to the replica
     incident = IncidentFactory(summary="First account of the arrest.")
     count = f"SELECT count(*) FROM incidents_incident WHERE id = {incident.pk}"
     wait_for(lambda: on_replica(replica, count) == 1)
@@ -91,6 +92,9 @@ def test_anonymous_reads_use_the_replica_and_staff_see_their_edit_at_once(client
         assert edit(staff, incident, 1, summary="Corrected account of the arrest.").status_code == 302
         assert "Corrected account" in page(staff, incident)  # the primary
         assert "First account" in page(client, incident)  # the replica, still behind
+        settings.DATABASE_REPLICA_PIN_SECONDS = 3600
+        assert "Corrected account" in page(client, incident)  # the write is recent: the primary
     finally:
         on_replica(replica, "SELECT pg_wal_replay_resume()::text")
+    settings.DATABASE_REPLICA_PIN_SECONDS = 0
     wait_for(lambda: "Corrected account" in page(client, incident))

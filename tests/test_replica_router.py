@@ -7,6 +7,7 @@ and then answers "default", so that these tests run on any single database.
 import pytest
 from django.contrib.auth.models import User
 
+from incidents.cache import bump_data_version
 from incidents.models import Incident
 from incidents.routers import (
     PIN_COOKIE,
@@ -32,6 +33,7 @@ class RecordingRouter(ReplicaRouter):
 @pytest.fixture
 def routed(settings):
     settings.DATABASE_ROUTERS = [ROUTER]
+    settings.DATABASE_REPLICA_PIN_SECONDS = 0  # the fixtures' own writes pin nobody
     auth = settings.MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
     settings.MIDDLEWARE = [*settings.MIDDLEWARE[: auth + 1], MIDDLEWARE, *settings.MIDDLEWARE[auth + 1 :]]
     RecordingRouter.choices = []
@@ -81,6 +83,20 @@ def test_migrations_run_on_the_primary_only():
 def test_an_anonymous_visitor_reads_public_pages_from_the_replica(client, routed, incident):
     assert client.get(f"/incidents/{incident.pk}/").status_code == 200
     assert client.get("/incidents/").status_code == 200
+    assert incident_reads(routed) == {REPLICA}
+
+
+@pytest.mark.django_db
+def test_after_anyones_write_anonymous_visitors_read_the_primary_for_a_while(
+    client, routed, incident, settings
+):
+    settings.DATABASE_REPLICA_PIN_SECONDS = 60
+    bump_data_version()  # what every write does, on any server
+    assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+    assert incident_reads(routed) == {PRIMARY}
+    settings.DATABASE_REPLICA_PIN_SECONDS = 0  # the same version, older than the pin time
+    routed.clear()
+    assert client.get(f"/incidents/{incident.pk}/").status_code == 200
     assert incident_reads(routed) == {REPLICA}
 
 

@@ -11,13 +11,14 @@ from functools import cached_property
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .limits import EARLIEST_DATE
 from .models import LABELLED_CHOICES, County, Courthouse, Incident, State, today_utc
+from .search import search_text
 
 MAX_VALUES = 50  # per repeatable parameter
 MAX_Q = 200
@@ -232,7 +233,7 @@ class IncidentFilterSet(filters.FilterSet):
         value = value.strip()
         if not value:
             return qs
-        return qs.filter(Q(summary__icontains=value) | Q(courthouse__name__icontains=value))
+        return search_text(qs, value)
 
     def filter_updated_after(self, qs, name, value):
         start = datetime.datetime.combine(value, datetime.time.min, tzinfo=datetime.UTC)

@@ -23,6 +23,7 @@ pytestmark = [
 
 ROWS = 20_000
 PAGE_QUERY = re.compile(r'FROM "incidents_incident".*ORDER BY .* LIMIT \d+', re.S)
+ANY_QUERY = re.compile(r'FROM "incidents_incident"')
 
 
 @pytest.fixture
@@ -34,15 +35,15 @@ def incidents(db):
     assert Incident.objects.count() == ROWS
 
 
-def page_plans(client, url):
-    """{sql: plan} of the ordered, limited incident queries the page runs."""
+def page_plans(client, url, pattern=PAGE_QUERY):
+    """{sql: plan} of the ordered, limited incident queries the page runs (or those matching `pattern`)."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, url
     plans = {}
     with connection.cursor() as cursor:
         for query in captured.captured_queries:
-            if PAGE_QUERY.search(query["sql"]):
+            if pattern.search(query["sql"]):
                 cursor.execute("EXPLAIN " + query["sql"])
                 plans[query["sql"]] = "\n".join(row[0] for row in cursor.fetchall())
     return plans
@@ -143,3 +144,28 @@ def test_court_type_lists_walk_an_index(client, incidents):
             if "Seq Scan on incidents_incident" in plan:
                 failures.append(f"{url}\n{sql}\n{plan}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_free_text_search_reads_a_rare_word_from_its_index(client, incidents):
+    """A common word walks the date index; a rare one, even unknown to the planner, is read
+    from the word index, never by recomputing every summary's words (incidents/search.py)."""
+    rare = list(Incident.objects.values_list("id", flat=True)[:5])
+    Incident.objects.filter(id__in=rare).update(summary="Los agentes realizaron una detención.")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_incident")
+    checks = [
+        ("/incidents/?q=agents", PAGE_QUERY),
+        # for a rare word, every query: the lookup of its ids too
+        ("/incidents/?q=detención", ANY_QUERY),
+        ("/?q=detención", ANY_QUERY),
+        ("/api/incidents/?q=detención", ANY_QUERY),
+    ]
+    failures = []
+    for url, pattern in checks:
+        plans = page_plans(client, url, pattern)
+        assert plans, f"{url}: no incident query was captured"
+        failures += [
+            f"{url}\n{sql}\n{plan}" for sql, plan in plans.items() if "Seq Scan on incidents_incident" in plan
+        ]
+    assert not failures, "\n\n".join(failures)
+    assert f"/incidents/{rare[0]}/" in client.get("/incidents/?q=detención").content.decode()

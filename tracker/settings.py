@@ -46,16 +46,16 @@ def env_int(name, default):
         _fail(f"{name} must be a whole number, not {value!r}")
 
 
-def database_from_url(url):
+def database_from_url(url, name="DATABASE_URL"):
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60))
     except Exception as exc:  # dj_database_url raises several types for one problem
-        _fail(f"DATABASE_URL is not a valid database URL ({exc})")
+        _fail(f"{name} is not a valid database URL ({exc})")
     engine = config.get("ENGINE", "")
     if engine not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
-        _fail("DATABASE_URL must start with sqlite:// or postgres://")
+        _fail(f"{name} must start with sqlite:// or postgres://")
     if not config.get("NAME"):
-        _fail("DATABASE_URL names no database")
+        _fail(f"{name} names no database")
     if engine.endswith("sqlite3"):
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
@@ -140,6 +140,26 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A PostgreSQL streaming replica for anonymous public reads (incidents/routers.py).
+# Staff and anyone who has written in the last DATABASE_REPLICA_PIN_SECONDS read
+# the primary; set it above the replica's worst lag.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 10)
+if DATABASE_REPLICA_URL:
+    if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        _fail("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
+    DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL, "DATABASE_REPLICA_URL")
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        _fail("DATABASE_REPLICA_URL must start with postgres://")
+    # The test run has one database; the replica alias reads it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["incidents.routers.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "incidents.routers.ReplicaPinningMiddleware",
+    )
+
+
 # Chart aggregates and public pages are cached per data version, which lives in the
 # database (incidents/cache.py), so no cache can serve stale figures after a write.
 # PostgreSQL: the database cache, shared by every app server. SQLite serves from one
@@ -155,6 +175,17 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 2000 if ONE_MACHINE else 20000)},
     }
 }
+# Redis instead, when several app servers would otherwise make the cache table the
+# primary's busiest (needs the `redis` package).
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        _fail("CACHE_URL must start with redis://, rediss:// or unix://")
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "TIMEOUT": 24 * 3600,
+    }
 
 # Public pages for anonymous visitors are served from that cache until the next write
 # (incidents/cache.py, public_page).

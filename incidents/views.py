@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from . import charts
 from .cache import cached, public_page
+from .changes import retraction_notice
 from .dictionary import VERIFICATION_MEANINGS
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, filter_incidents, is_filtered
 from .history import field_changes
@@ -81,7 +82,9 @@ def incident_list(request):
 
 @public_page
 def incident_detail(request, pk):
-    incident = get_object_or_404(Incident.objects.public(), pk=pk)
+    incident = Incident.objects.public().filter(pk=pk).first()
+    if incident is None:
+        return retraction_notice(request, pk)
     return render(
         request,
         "incidents/incident_detail.html",

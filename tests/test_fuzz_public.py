@@ -19,6 +19,7 @@ ENDPOINTS = [
     "/api/stats/",
     "/courthouses/",
     "/data/",
+    "/api/changes/",
 ]
 PARAMS = [
     "date_after",
@@ -42,6 +43,7 @@ PARAMS = [
     "format",
     "excel",
     "limit",
+    "since",
 ]
 HOSTILE = [
     "' OR 1=1 --",
@@ -80,12 +82,15 @@ RAW_QUERIES = [
     "by=month&by=county",
     "limit=-5",
     "limit=100000",
+    "since=2020-01-01T00:00:00%2B99:00",
+    "since=0001-01-01T00:00:00%2B00:01",
 ]
 
 
 @pytest.fixture
 def some_incidents():
     IncidentFactory.create_batch(3)
+    IncidentFactory(retracted=True)
 
 
 def check(response, url):

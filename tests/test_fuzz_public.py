@@ -20,6 +20,7 @@ ENDPOINTS = [
     "/courthouses/",
     "/data/",
     "/api/changes/",
+    "/feeds/incidents.atom",
 ]
 PARAMS = [
     "date_after",

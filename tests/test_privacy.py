@@ -61,6 +61,8 @@ def public_urls(public):
         "/api/changes/",
         "/api/changes/?since=2000-01-01T00:00:00Z&limit=1",
         "/api/changes/?state=NY",
+        "/feeds/incidents.atom",
+        "/feeds/incidents.atom?q=SENTINEL",
     ]
     urls += [f"/api/stats/?by={by}" for by in STATS]
     urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]
@@ -101,7 +103,9 @@ def test_a_retracted_incident_is_a_notice_without_its_text_or_staff_reason(clien
     assert [s for s in ALL_SENTINELS if s in text] == []
 
 
-def test_the_change_feed_names_the_retraction_without_its_staff_reason(client, incidents):
+def test_the_feeds_name_the_retraction_without_its_staff_reason(client, incidents):
     _, retracted = incidents
     changes = client.get("/api/changes/").json()["results"]
     assert {"id": retracted.pk, "change": "retracted"}.items() <= changes[-1].items()
+    atom = body(client.get("/feeds/incidents.atom"))
+    assert f"{retracted.reference} · Retracted" in atom and RETRACTION_REASON not in atom

@@ -21,6 +21,7 @@ ENDPOINTS = [
     "/data/",
     "/api/changes/",
     "/feeds/incidents.atom",
+    "/api/courthouses.geojson",
 ]
 PARAMS = [
     "date_after",

@@ -63,6 +63,8 @@ def public_urls(public):
         "/api/changes/?state=NY",
         "/feeds/incidents.atom",
         "/feeds/incidents.atom?q=SENTINEL",
+        "/api/courthouses.geojson",
+        "/api/courthouses.geojson?state=NY",
     ]
     urls += [f"/api/stats/?by={by}" for by in STATS]
     urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]

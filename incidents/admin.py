@@ -67,6 +67,8 @@ class IncidentAdmin(SimpleHistoryAdmin):
     readonly_fields = [
         "status",
         "retraction_reason",
+        "retraction_public_reason",
+        "retracted_at",
         "created_at",
         "updated_at",
         "created_by",

@@ -97,3 +97,22 @@ class CourtType(models.TextChoices):
 class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
     RETRACTED = "retracted", _("Retracted")
+
+
+class RetractionReason(models.TextChoices):
+    """Why a report was retracted, as the public notice says it; staff keep their own words."""
+
+    DUPLICATE = "duplicate", _("Duplicate of another report")
+    NOT_IMMIGRATION_ENFORCEMENT = "not_immigration_enforcement", _("Not an immigration enforcement action")
+    NOT_AT_COURTHOUSE = "not_at_courthouse", _("Not at or near a courthouse")
+    SOURCE_WITHDRAWN = "source_withdrawn", _("The source withdrew its report")
+    OTHER = "other", _("Other reason")
+
+
+class Change(models.TextChoices):
+    """An incident's latest public change, as the change feed and the Atom feed name it."""
+
+    CREATED = "created", _("New")
+    UPDATED = "updated", _("Corrected")
+    RETRACTED = "retracted", _("Retracted")
+    RESTORED = "restored", _("Restored")

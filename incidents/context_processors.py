@@ -1,10 +1,12 @@
+from .feeds import feed_url
 from .models import Incident
 
 
 def site(request):
-    """The demo banner shows on every page while any demo incident exists.
+    """The demo banner shows on every page while any demo incident exists; a page with filters
+    names its Atom feed for autodiscovery.
 
-    A callable, so that only a template showing the banner asks the database: the
-    error pages do not, and must render while the database is gone.
+    The banner test is a callable, so that only a template showing the banner asks the
+    database: the error pages do not, and must render while the database is gone.
     """
-    return {"demo_data_present": Incident.objects.demo().exists}
+    return {"demo_data_present": Incident.objects.demo().exists, "atom_feed_url": feed_url(request)}

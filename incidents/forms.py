@@ -233,11 +233,16 @@ class VerificationForm(forms.Form):
 
 
 class RetractForm(forms.Form):
+    public_reason = forms.ChoiceField(
+        label=_("Public reason"),
+        choices=[("", "---------"), *choices.RetractionReason.choices],
+        help_text=_("Shown on the incident's public notice, in the change feed and in the Atom feed."),
+    )
     reason = forms.CharField(
         label=_("Reason for the retraction"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Kept with the incident and in its history."),
+        help_text=_("Staff only: kept with the incident and in its history, never shown to the public."),
     )
 
     def clean_reason(self):

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from .models import PUBLIC_FIELDS, STAFF_ONLY_FIELDS, Courthouse, Incident, display_text
 
 # Everything a person edits or decides; bookkeeping (version, timestamps, ids) is left out.
-STAFF_FIELDS = (*PUBLIC_FIELDS, "status", "retraction_reason", *STAFF_ONLY_FIELDS)
+STAFF_FIELDS = (*PUBLIC_FIELDS, "status", "retraction_reason", "retraction_public_reason", *STAFF_ONLY_FIELDS)
 
 
 class Change(NamedTuple):

@@ -363,6 +363,23 @@ class Incident(models.Model):
         editable=False,
     )
     retraction_reason = models.TextField(_("retraction reason"), blank=True, editable=False)
+    # What the public notice of a retracted incident says; retraction_reason stays staff-only.
+    retraction_public_reason = models.CharField(
+        _("public reason for the retraction"),
+        max_length=30,
+        choices=choices.RetractionReason.choices,
+        blank=True,
+        editable=False,
+    )
+    retracted_at = models.DateTimeField(_("retracted"), null=True, blank=True, editable=False)
+    # The latest public change, as of updated_at: what the change feed and Atom feed say.
+    last_change = models.CharField(
+        _("last public change"),
+        max_length=10,
+        choices=choices.Change.choices,
+        default=choices.Change.CREATED,
+        editable=False,
+    )
 
     # Staff-only: listed in STAFF_ONLY_FIELDS, never in PUBLIC_FIELDS.
     internal_notes = models.TextField(_("internal notes (staff only)"), blank=True)
@@ -453,6 +470,8 @@ class Incident(models.Model):
             # One index less saves a 1M-row table's import a third of its index work.
             # ?updated_after= and ordering=updated_at (incremental downloads)
             models.Index(fields=["updated_at", "id"], name="inc_pub_updated", condition=PUBLISHED),
+            # the change feed's retracted rows (api/changes/); no import ever writes one
+            models.Index(fields=["updated_at", "id"], name="inc_retracted_updated", condition=~PUBLISHED),
             # ordering=people_count
             models.Index(fields=["people_count", "id"], name="inc_pub_people", condition=PUBLISHED),
             # the demo banner's "any demo row?" check and load_demo_data --clear

@@ -24,6 +24,7 @@ PUBLIC_COLUMNS = (
     *("courthouse_id" if name == "courthouse" else name for name in PUBLIC_FIELDS),
     "status",
     "retraction_reason",
+    "retraction_public_reason",
 )
 # What a staff-only correction saves; signals.py leaves the data version alone for it.
 PRIVATE_WRITE = frozenset({*STAFF_ONLY_FIELDS, "version", "updated_by"})
@@ -65,26 +66,29 @@ def set_verification(*, pk, verification, user):
 
 
 @transaction.atomic
-def retract_incident(*, pk, reason, user):
+def retract_incident(*, pk, reason, public_reason, user):
+    """Withdraw the incident from public view; its notice gives `public_reason`, never `reason`."""
     reason = reason.strip()
-    if not reason:
-        raise ValueError("A retraction needs a reason.")
+    if not reason or public_reason not in choices.RetractionReason.values:
+        raise ValueError("A retraction needs a reason and a public reason.")
     incident = _fresh(pk)
     incident.status = choices.Status.RETRACTED
-    incident.retraction_reason = reason
-    _save_version(incident, incident.version, user)
+    incident.retraction_reason, incident.retraction_public_reason = reason, public_reason
+    incident.retracted_at = timezone.now()
+    _save_version(incident, incident.version, user, change=choices.Change.RETRACTED)
     return incident
 
 
 @transaction.atomic
 def restore_incident(*, pk, user):
-    """Publish a retracted incident again; its reason stays in the history."""
+    """Publish a retracted incident again; its reasons stay in the history."""
     incident = _fresh(pk)
     if incident.status != choices.Status.RETRACTED:
         return incident
     incident.status = choices.Status.PUBLISHED
-    incident.retraction_reason = ""
-    _save_version(incident, incident.version, user)
+    incident.retraction_reason = incident.retraction_public_reason = ""
+    incident.retracted_at = None
+    _save_version(incident, incident.version, user, change=choices.Change.RESTORED)
     return incident
 
 
@@ -126,7 +130,7 @@ def _fresh(pk):
     return Incident.objects.select_for_update().get(pk=pk)
 
 
-def _save_version(incident, expected_version, user):
+def _save_version(incident, expected_version, user, change=choices.Change.UPDATED):
     claimed = Incident.objects.filter(pk=incident.pk, version=expected_version).update(
         version=expected_version + 1
     )
@@ -139,6 +143,7 @@ def _save_version(incident, expected_version, user):
     incident._history_user = user
     if _public_change(incident):
         incident.updated_at = timezone.now()
+        incident.last_change = change
         incident.save()
     else:
         incident.save(update_fields=PRIVATE_WRITE)

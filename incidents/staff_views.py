@@ -215,10 +215,10 @@ def incident_retract(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
     form = RetractForm(_posted(request))
     if form.is_bound and form.is_valid() and incident.is_published:
-        _retrying(services.retract_incident, pk=pk, reason=form.cleaned_data["reason"], user=request.user)
+        _retrying(services.retract_incident, **form.cleaned_data, pk=pk, user=request.user)
         messages.success(
             request,
-            _("%(ref)s is retracted: it no longer appears on any public page, export or chart.")
+            _("%(ref)s is retracted: a notice replaces its page; it leaves every list, export and chart.")
             % {"ref": incident.reference},
         )
         return redirect("incident_review", pk=pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, staff_views, views, views_health
+from . import api, changes, feeds, geojson, staff_views, views, views_health
 
 urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views_health.py)
@@ -19,6 +19,10 @@ urlpatterns = [
     path("api/incidents/", api.api_incidents, name="api_incidents"),
     path("api/stats/", api.api_stats, name="api_stats"),
     path("data/", api.data_dictionary, name="data_dictionary"),
+    # for mirrors, feed readers and maps (changes.py, feeds.py, geojson.py)
+    path("api/changes/", changes.api_changes, name="api_changes"),
+    path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
+    path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
     # staff entry, correction, review and import (staff_views.py)
     path("incidents/new/", staff_views.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff_views.incident_edit, name="incident_edit"),

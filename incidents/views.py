@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from . import charts, cursors
 from .cache import cached, public_page
+from .changes import retraction_notice
 from .dictionary import VERIFICATION_MEANINGS
 from .filters import CHOICE_PARAMS, MAX_Q, MAX_VALUES, filter_incidents
 from .history import field_changes
@@ -63,7 +64,9 @@ def incident_list(request):
 
 @public_page
 def incident_detail(request, pk):
-    incident = get_object_or_404(Incident.objects.public(), pk=pk)
+    incident = Incident.objects.public().filter(pk=pk).first()
+    if incident is None:
+        return retraction_notice(request, pk)
     return render(
         request,
         "incidents/incident_detail.html",

@@ -41,7 +41,12 @@ class IncidentFactory(factory.django.DjangoModelFactory):
         attempted = factory.Trait(outcome=choices.Outcome.ATTEMPTED, people_count=0)
         observed = factory.Trait(outcome=choices.Outcome.OBSERVED, people_count=0)
         month_only = factory.Trait(date_precision=choices.DatePrecision.MONTH, date=datetime.date(2019, 5, 1))
-        retracted = factory.Trait(status=choices.Status.RETRACTED, retraction_reason="Duplicate report")
+        retracted = factory.Trait(
+            status=choices.Status.RETRACTED,
+            retraction_reason="Duplicate report",
+            retraction_public_reason=choices.RetractionReason.DUPLICATE,
+            last_change=choices.Change.RETRACTED,
+        )
 
 
 class PolicyEventFactory(factory.django.DjangoModelFactory):

@@ -21,6 +21,9 @@ ENDPOINTS = [
     "/data/",
     "/counties/36047/",
     "/courthouses/fuzz-court/",
+    "/api/changes/",
+    "/feeds/incidents.atom",
+    "/api/courthouses.geojson",
 ]
 PARAMS = [
     "date_after",
@@ -44,6 +47,7 @@ PARAMS = [
     "format",
     "excel",
     "limit",
+    "since",
 ]
 HOSTILE = [
     "' OR 1=1 --",
@@ -84,6 +88,8 @@ RAW_QUERIES = [
     "by=month&by=county",
     "limit=-5",
     "limit=100000",
+    "since=2020-01-01T00:00:00%2B99:00",
+    "since=0001-01-01T00:00:00%2B00:01",
 ]
 
 
@@ -107,6 +113,7 @@ EXTREME_DATES = [
 def some_incidents():
     IncidentFactory.create_batch(3)
     IncidentFactory(courthouse=CourthouseFactory(name="Fuzz Court"), month_only=True)
+    IncidentFactory(retracted=True)
 
 
 def check(response, url):

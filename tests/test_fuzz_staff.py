@@ -18,6 +18,7 @@ FIELDS = [
     "version",
     "verification",
     "reason",
+    "public_reason",
     "name",
     "address",
     "city",

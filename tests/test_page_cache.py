@@ -69,7 +69,7 @@ def test_a_correction_shows_at_once(client):
 def test_a_retraction_removes_the_incident_at_once(client, superuser):
     incident = IncidentFactory()
     assert listed(client, incident)
-    services.retract_incident(pk=incident.pk, reason="Duplicate", user=superuser)
+    services.retract_incident(pk=incident.pk, reason="Duplicate", public_reason="duplicate", user=superuser)
     assert not listed(client, incident)
 
 

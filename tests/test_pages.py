@@ -237,9 +237,10 @@ def test_the_change_log_names_courthouses_not_ids(client):
     assert "Courthouse: <del>Old Courthouse</del> → <ins>New Courthouse</ins>" in log
 
 
-def test_a_retracted_incident_is_not_found(client):
+def test_a_retracted_incident_is_gone_and_a_missing_one_not_found(client):
     incident = IncidentFactory(retracted=True)
-    page(client, f"/incidents/{incident.pk}/", status=404)
+    page(client, f"/incidents/{incident.pk}/", status=410)
+    page(client, f"/incidents/{incident.pk + 1}/", status=404)
 
 
 # -- courthouses and counties ----------------------------------------------------

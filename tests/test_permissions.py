@@ -76,7 +76,12 @@ def actions(incident):
         ("get", f"/incidents/{pk}/review/", None, REVIEWER),
         ("post", f"/incidents/{pk}/verification/", {"verification": "disputed"}, REVIEWER),
         ("get", f"/incidents/{pk}/retract/", None, REVIEWER),
-        ("post", f"/incidents/{pk}/retract/", {"reason": "Duplicate."}, REVIEWER),
+        (
+            "post",
+            f"/incidents/{pk}/retract/",
+            {"reason": "Duplicate.", "public_reason": "duplicate"},
+            REVIEWER,
+        ),
         ("post", f"/incidents/{pk}/restore/", {}, REVIEWER),
         ("get", f"/incidents/{pk}/redact/", None, REVIEWER),
         (
@@ -178,7 +183,7 @@ def test_a_superuser_reaches_everything(client, setup, superuser):
 def test_a_court_administrator_cannot_verify_retract_or_restore(client, setup, court_admin):
     client.force_login(court_admin)
     client.post(f"/incidents/{setup.pk}/verification/", {"verification": "disputed"})
-    client.post(f"/incidents/{setup.pk}/retract/", {"reason": "No."})
+    client.post(f"/incidents/{setup.pk}/retract/", {"reason": "No.", "public_reason": "other"})
     setup.refresh_from_db()
     assert (setup.verification, setup.status) == ("verified", "published")
 
@@ -196,7 +201,7 @@ def test_a_reviewer_cannot_edit_or_create(client, setup, reviewer):
     [
         ("/incidents/new/", "entry"),
         ("/incidents/{pk}/edit/", "edit"),
-        ("/incidents/{pk}/retract/", {"reason": "Duplicate."}),
+        ("/incidents/{pk}/retract/", {"reason": "Duplicate.", "public_reason": "duplicate"}),
         ("/incidents/{pk}/verification/", {"verification": "disputed"}),
         (
             "/staff/courthouses/new/",

@@ -58,6 +58,13 @@ def public_urls(public):
         "/api/incidents/",
         "/api/incidents/?q=SENTINEL",
         "/data/",
+        "/api/changes/",
+        "/api/changes/?since=2000-01-01T00:00:00Z&limit=1",
+        "/api/changes/?state=NY",
+        "/feeds/incidents.atom",
+        "/feeds/incidents.atom?q=SENTINEL",
+        "/api/courthouses.geojson",
+        "/api/courthouses.geojson?state=NY",
     ]
     urls += [f"/api/stats/?by={by}" for by in STATS]
     urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]
@@ -89,6 +96,18 @@ def test_the_sentinels_are_really_stored(incidents):
     assert retracted.retraction_reason == RETRACTION_REASON
 
 
-def test_a_retracted_incident_page_is_gone(client, incidents):
+def test_a_retracted_incident_is_a_notice_without_its_text_or_staff_reason(client, incidents):
     _, retracted = incidents
-    assert client.get(f"/incidents/{retracted.pk}/").status_code == 404
+    response = client.get(f"/incidents/{retracted.pk}/")
+    assert response.status_code == 410
+    text = body(response)
+    assert f"Report {retracted.reference} was retracted" in text
+    assert [s for s in ALL_SENTINELS if s in text] == []
+
+
+def test_the_feeds_name_the_retraction_without_its_staff_reason(client, incidents):
+    _, retracted = incidents
+    changes = client.get("/api/changes/").json()["results"]
+    assert {"id": retracted.pk, "change": "retracted"}.items() <= changes[-1].items()
+    atom = body(client.get("/feeds/incidents.atom"))
+    assert f"{retracted.reference} · Retracted" in atom and RETRACTION_REASON not in atom

@@ -1,7 +1,12 @@
 """Verification, retraction and restoration by reviewers."""
 
+import importlib
+
 import pytest
 from django.test import Client
+
+from incidents import services
+from incidents.models import Incident
 
 from .factories import IncidentFactory
 
@@ -35,8 +40,10 @@ def public_views(incident):
     }
 
 
-def retract(client, incident, reason="Duplicate of OCA-7."):
-    return client.post(f"/incidents/{incident.pk}/retract/", {"reason": reason})
+def retract(client, incident, reason="Duplicate of OCA-7.", public_reason="duplicate"):
+    return client.post(
+        f"/incidents/{incident.pk}/retract/", {"reason": reason, "public_reason": public_reason}
+    )
 
 
 def test_a_retraction_hides_the_incident_everywhere_and_keeps_it(
@@ -141,3 +148,45 @@ def test_reviewers_find_retracted_incidents_in_the_staff_list(
         html = reviewer_client.get("/staff/incidents/", {"status": "retracted"}).content.decode()
     assert "OCA-RETRACT-1" in html and html.count('class="retracted"') == 1
     assert f'href="/incidents/{incident.pk}/review/"' in html
+
+
+def test_a_retraction_needs_a_public_reason_from_the_list(incident, reviewer_client):
+    for public_reason in ("", "because"):
+        response = retract(reviewer_client, incident, public_reason=public_reason)
+        assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == "published" and incident.version == 1
+    with pytest.raises(ValueError):
+        services.retract_incident(pk=incident.pk, reason="Dup.", public_reason="because", user=None)
+
+
+def test_a_retracted_incident_answers_gone_with_its_date_and_public_reason_only(incident, reviewer_client):
+    retract(reviewer_client, incident, reason="Staff-only words 4d1c", public_reason="not_at_courthouse")
+    incident.refresh_from_db()
+    response = Client().get(f"/incidents/{incident.pk}/")
+    text = response.content.decode()
+    assert response.status_code == 410
+    assert "Report OCA-RETRACT-1 was retracted" in text
+    assert f'retracted on <time datetime="{incident.retracted_at.date()}' in text
+    assert f">{incident.retracted_at:%-d %B %Y}</time>" in text
+    assert "Reason: Not at or near a courthouse." in text
+    assert "Staff-only words 4d1c" not in text and incident.summary not in text
+
+
+def test_a_restored_incident_has_its_page_again_and_no_notice(incident, reviewer_client):
+    retract(reviewer_client, incident)
+    reviewer_client.post(f"/incidents/{incident.pk}/restore/")
+    incident.refresh_from_db()
+    assert (incident.retraction_public_reason, incident.retracted_at) == ("", None)
+    assert Client().get(f"/incidents/{incident.pk}/").status_code == 200
+
+
+def test_rows_retracted_before_public_reasons_get_other_in_the_migration(incident):
+    from django.apps import apps
+
+    migration = importlib.import_module("incidents.migrations.0015_retraction_notice")
+    Incident.objects.filter(pk=incident.pk).update(status="retracted", retraction_reason="Old reason.")
+    migration.notices_for_retracted_rows(apps, None)
+    incident.refresh_from_db()
+    assert (incident.retraction_public_reason, incident.retracted_at) == ("other", incident.updated_at)
+    assert IncidentFactory().retraction_public_reason == ""  # published rows are left alone

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .. import choices
 from ..cache import bump_data_version
 from ..models import Courthouse, Incident
 from .planning import BATCH, CREATE, UPDATE, UPDATED, in_size
@@ -158,8 +159,9 @@ def _update_incidents(rows, user, now, history):
         for name in UPDATED:
             setattr(incident, name, by_pk[incident.pk][name])
         incident.updated_at, incident.updated_by = now, user
+        incident.last_change = choices.Change.UPDATED
         incident.version += 1
-    fields = [*UPDATED, "updated_at", "updated_by_id", "version"]
+    fields = [*UPDATED, "updated_at", "updated_by_id", "version", "last_change"]
     bulk_update_with_history(incidents, Incident, fields, batch_size=BATCH // 2, **history)
 
 

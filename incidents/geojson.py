@@ -1,0 +1,48 @@
+"""Courthouses as GeoJSON points with their counts under the filters, for QGIS, Datawrapper and web maps."""
+
+from django.http import JsonResponse
+from django.urls import reverse
+
+from .api import _json_error
+from .filters import error_message, filter_incidents
+from .models import Courthouse
+from .stats import stats_for
+
+PLACE_FIELDS = ("slug", "name", "city", "county_id", "county__state_id", "latitude", "longitude")
+
+
+def courthouses_geojson(request):
+    """A FeatureCollection of the courthouses with coordinates that have incidents under the filters.
+
+    Counts come from the same cached GROUP BY as the charts (stats.py); the
+    places from one more query, whatever the number of courthouses.
+    """
+    state = filter_incidents(request)
+    if not state.valid:
+        return _json_error(error_message(state.filterset), state.filterset.errors)
+    counts = {row["key"]: row for row in stats_for(state, "courthouse")}
+    places = Courthouse.objects.filter(latitude__isnull=False, longitude__isnull=False, slug__in=counts)
+    features = [_feature(request, place, counts[place["slug"]]) for place in places.values(*PLACE_FIELDS)]
+    response = JsonResponse(
+        {"type": "FeatureCollection", "features": features}, content_type="application/geo+json"
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _feature(request, place, counts):
+    return {
+        "type": "Feature",
+        # GeoJSON (RFC 7946) puts longitude first.
+        "geometry": {"type": "Point", "coordinates": [float(place["longitude"]), float(place["latitude"])]},
+        "properties": {
+            "slug": place["slug"],
+            "name": place["name"],
+            "city": place["city"],
+            "county_fips": place["county_id"],
+            "state": place["county__state_id"],
+            "incidents": counts["incidents"],
+            "people": counts["people"],
+            "url": request.build_absolute_uri(reverse("courthouse_detail", args=[place["slug"]])),
+        },
+    }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from ..models import County, Courthouse, Incident, State
+from ..models import County, Courthouse, Incident, State, court_type_from_name
 from .reading import CHOICE_COLUMNS
 from .report import Place
 
@@ -83,7 +83,8 @@ class Planner:
     """Decides what each valid row does; matches and makes courthouses.
 
     A new courthouse is made (not saved) once, for the first row naming it, and
-    kept in report.new_courthouses.
+    kept in report.new_courthouses. Its court type is that row's, else its name's;
+    a row's court type says nothing about a courthouse that exists.
     """
 
     def __init__(self, known, report, may_review):
@@ -96,7 +97,7 @@ class Planner:
         fields, line = row.fields, row.line
         courthouse_id = self.matched.get((row.place, row.fips), False)
         if courthouse_id is False:
-            courthouse_id = self.courthouse(line, row.place, row.fips)
+            courthouse_id = self.courthouse(line, row.place, row.fips, row.court_type)
             if courthouse_id is False:
                 return None
             self.matched[row.place, row.fips] = courthouse_id
@@ -126,7 +127,7 @@ class Planner:
         )
         return False
 
-    def courthouse(self, line, place, fips):
+    def courthouse(self, line, place, fips, court_type):
         """The matched courthouse's id (None for a new one), or False after an error."""
         matches = self.known.courthouses.get(place)
         if matches:
@@ -137,7 +138,7 @@ class Planner:
             return False
         new = self.report.new_courthouses
         if place not in new:
-            new[place] = Courthouse(name=place.name, city=place.city, county_id=fips)
+            new[place] = new_courthouse(place, fips, court_type)
             self.first_lines[place] = line
         if new[place].county_id != fips:
             self.county_error(line, place, f"{new[place].county_id} on line {self.first_lines[place]}")
@@ -147,6 +148,13 @@ class Planner:
     def county_error(self, line, place, where):
         message = f"{place.name} ({place.city}, {place.state}) is in county {where}"
         self.report.error(line, message, column="county_fips")
+
+
+def new_courthouse(place, fips, court_type):
+    """An unsaved courthouse; without a court type (an empty value, a file from before the
+    column) the name decides."""
+    court_type = court_type or court_type_from_name(place.name)
+    return Courthouse(name=place.name, city=place.city, county_id=fips, court_type=court_type)
 
 
 def existing(references):

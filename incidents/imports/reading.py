@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 from ..export import COLUMNS, unescape_formula
 from ..limits import EARLIEST_DATE, SUMMARY_MAX_CHARS
-from ..models import CHOICE_FIELDS, Courthouse, Incident
+from ..models import CHOICE_FIELDS, LABELLED_CHOICES, Courthouse, Incident
 from .report import Place
 
 PROGRESS_EVERY = 20_000
@@ -29,6 +29,11 @@ CHUNK_BYTES = 1 << 20
 FIELD_LIMIT = 2 * SUMMARY_MAX_CHARS
 
 CHOICE_COLUMNS = tuple(name for name in COLUMNS if name in CHOICE_FIELDS)
+# Columns the format gained after its first files. A file without them (an older
+# export) is still read, as if their values were empty.
+ADDED_COLUMNS = ("court_type",)
+FIRST_COLUMNS = tuple(name for name in COLUMNS if name not in ADDED_COLUMNS)
+HEADERS = (COLUMNS, FIRST_COLUMNS)
 TEXT_COLUMNS = ("reference", "source_url", "summary")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 COUNT = re.compile(r"[0-9]{1,9}")  # \d would take other scripts' digits ("٣")
@@ -51,6 +56,8 @@ CHOICE_SPEC = [
     (name, INDEX[name], {str(value): str(value) for value in CHOICE_FIELDS[name].values})
     for name in CHOICE_COLUMNS
 ]
+# A courthouse's, read for a new courthouse only; empty: its name decides (planning).
+COURT_TYPES = {"": "", **{str(value): str(value) for value in LABELLED_CHOICES["court_type"].values}}
 RULE_FIELDS = ("date", "date_precision", "outcome", "people_count")  # what Incident.clean() reads
 NOT_UTF8 = 'save it as UTF-8 ("CSV UTF-8" in Excel) and try again'
 # Where the first four bytes of UTF-16 or UTF-32 text without a byte-order mark are zero.
@@ -71,6 +78,7 @@ class Row:
     fields: dict
     place: Place
     fips: str
+    court_type: str  # one of COURT_TYPES; empty when the file leaves it to the courthouse's name
 
 
 def check_size(size):
@@ -142,8 +150,9 @@ def _records(raw, report, progress):
     text = io.TextIOWrapper(io.BufferedReader(_Checked(raw), CHUNK_BYTES), encoding="utf-8-sig", newline="")
     reader = csv.reader(text, strict=True)
     try:
-        if _header(reader, report):
-            yield from _body(reader, report, progress)
+        header = _header(reader, report)
+        if header:
+            yield from _body(reader, header, report, progress)
     except NotText as exc:
         report.error(exc.line, "this is a binary file, not CSV text")
     except UnicodeDecodeError:
@@ -154,16 +163,20 @@ def _records(raw, report, progress):
 
 
 def _header(reader, report):
+    """The file's columns, one of HEADERS; None after reporting what is wrong with them."""
     header = next(reader, None)
     if header is None or not "".join(header).strip():
         if not any("".join(record).strip() for record in reader):
             report.error(1, "the file is empty; expected a header line and rows")
-            return False
-    return _check_header(header or [], report)
+            return None
+    header = tuple(header or ())
+    return header if _check_header(header, report) else None
 
 
-def _body(reader, report, progress):
-    limit = settings.IMPORT_MAX_ROWS
+def _body(reader, header, report, progress):
+    """(line, record) with a value for each of COLUMNS: "" for a column the header lacks."""
+    limit, width = settings.IMPORT_MAX_ROWS, len(header)
+    absent = [n for n, name in enumerate(COLUMNS) if name not in header]  # ascending: each insert lands right
     last = reader.line_num  # a record's line is the one after the previous record's last
     for record in reader:
         line, last = last + 1, reader.line_num
@@ -173,7 +186,12 @@ def _body(reader, report, progress):
         if report.rows > limit:
             report.error(line, f"the file has more than {limit:,} rows (IMPORT_MAX_ROWS); split it")
             return
-        yield line, record
+        if len(record) != width:
+            report.error(line, f"expected {width} values, found {len(record)}")
+        else:
+            for n in absent:
+                record.insert(n, "")
+            yield line, record
         if report.rows % PROGRESS_EVERY == 0:
             progress(f"read {report.rows:,} rows")
     if not report.rows:
@@ -204,9 +222,9 @@ def _undecodable(raw):
 
 
 def _check_header(header, report):
-    if tuple(header) == COLUMNS:
+    if header in HEADERS:
         return True
-    for name in COLUMNS:
+    for name in FIRST_COLUMNS:  # an added column may be absent, not out of place
         if name not in header:
             report.error(1, "this column is missing", column=name)
     for n, name in enumerate(header):
@@ -232,11 +250,8 @@ class RowChecker:
         self.dates, self.rules, self.seen = {}, {}, {}
 
     def __call__(self, line, record):
-        """A Row, or None after reporting its errors."""
+        """A Row, or None after reporting its errors; `record` has a value for each of COLUMNS."""
         report = self.report
-        if len(record) != len(COLUMNS):
-            report.error(line, f"expected {len(COLUMNS)} values, found {len(record)}")
-            return None
         # The test is inlined: a call per value would cost 0.3 s per 100,000 rows.
         values = [unescape_formula(value) if value[:1] == "'" else value for value in record]
         errors_before = report.error_count
@@ -252,11 +267,12 @@ class RowChecker:
             fields[name] = values[INDEX[name]]
         _check_text(line, fields, report)
         place, fips = _place(line, values, self.known, report)
+        court_type = _court_type(line, values[INDEX["court_type"]], report)
         if report.error_count == errors_before:
             self.model_rules(line, fields)
         if report.error_count > errors_before or self.repeated(line, fields["reference"]):
             return None
-        return Row(line, fields, place, fips)
+        return Row(line, fields, place, fips, court_type)
 
     def date(self, line, value):
         if value not in self.dates:
@@ -303,7 +319,7 @@ def _clean_errors(values):
 
 
 def _not_a_choice(value, name):
-    allowed = ", ".join(CHOICE_FIELDS[name].values)
+    allowed = ", ".join(LABELLED_CHOICES[name].values)
     return f"{value!r} is not one of {allowed}"
 
 
@@ -351,3 +367,10 @@ def _place(line, values, known, report):
         elif len(value) > LIMITS[column]:
             report.error(line, f"longer than {LIMITS[column]} characters", column=column)
     return Place(name, city, state), fips
+
+
+def _court_type(line, value, report):
+    court_type = COURT_TYPES.get(value)
+    if court_type is None:
+        report.error(line, _not_a_choice(value, "court_type"), column="court_type")
+    return court_type

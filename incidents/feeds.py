@@ -47,7 +47,9 @@ NOT_FILTERS = ("cursor", "page", "ordering")
 def incidents_atom(request):
     state = filter_incidents(request, queryset=Incident.objects.all())
     if not state.valid:
-        return HttpResponse(error_message(state.filterset), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            error_message(state.filterset), status=400, content_type="text/plain; charset=utf-8"
+        )
     response = IncidentFeed(state.incidents)(request)
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -184,7 +184,7 @@ def test_a_restored_incident_has_its_page_again_and_no_notice(incident, reviewer
 def test_rows_retracted_before_public_reasons_get_other_in_the_migration(incident):
     from django.apps import apps
 
-    migration = importlib.import_module("incidents.migrations.0015_retraction_notice")
+    migration = importlib.import_module("incidents.migrations.0016_retraction_notice")
     Incident.objects.filter(pk=incident.pk).update(status="retracted", retraction_reason="Old reason.")
     migration.notices_for_retracted_rows(apps, None)
     incident.refresh_from_db()

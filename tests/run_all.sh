@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 export DJANGO_DEBUG=false DJANGO_SECRET_KEY=test-only-secret-key
 unset DATABASE_URL
-pytest=(.venv/bin/python -m pytest -p no:cacheprovider "$@")
+# Two workers: the suite is CPU-bound and the machines have two cores.
+pytest=(.venv/bin/python -m pytest -p no:cacheprovider -n 2 "$@")
 
 pgdir=$(mktemp -d /tmp/tracker-pg.XXXXXX)
 trap 'bash tests/pgcluster.sh stop "$pgdir"' EXIT

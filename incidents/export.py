@@ -10,6 +10,7 @@ import functools
 import queue
 import threading
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import F, Func, TextField, Value
 from django.utils import timezone
@@ -243,7 +244,14 @@ def _sql_column(lookup, kind):
 def copy_select(queryset):
     """The SELECT that COPY runs: the queryset's own SQL, parameters bound by the driver."""
     columns = [_sql_column(lookup, kind) for lookup, kind in zip(LOOKUPS, column_kinds())]
-    sql, params = queryset.values_list(*columns).query.sql_with_params()
+    try:
+        sql, params = queryset.values_list(*columns).query.sql_with_params()
+    except EmptyResultSet:
+        # A filter that can match nothing (an empty IN list) has no SQL of its own;
+        # COPY still needs a SELECT with the export's columns and no rows.
+        sql, params = (
+            queryset.model.objects.filter(pk__isnull=True).values_list(*columns).query.sql_with_params()
+        )
     return connections[queryset.db].ops.compose_sql(sql, params)
 
 

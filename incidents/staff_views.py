@@ -416,7 +416,11 @@ def _expire_uploads():
     anyone; a site that imports rarely may also run `find FOLDER -mmin +60 -delete`.
     """
     for old in _upload_dir().iterdir():
-        if old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
+        try:
+            stale = old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE
+        except FileNotFoundError:
+            continue  # claimed (renamed) by a confirmation running at the same time
+        if stale:
             old.unlink(missing_ok=True)
 
 

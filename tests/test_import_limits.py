@@ -189,6 +189,15 @@ def test_an_unconfirmed_upload_expires(brooklyn, uploads, client, superuser):
     assert not kept.exists()
 
 
+def test_expiry_skips_a_file_that_vanishes_while_it_looks(brooklyn, uploads, client, superuser):
+    # A confirmation claims its file by renaming it, possibly between the listing and the
+    # look at its age; a dangling link is that file, seen at that moment.
+    client.force_login(superuser)
+    upload(client, csv_file({"reference": "OCA-1"}))
+    (uploads / "claimed.csv").symlink_to(uploads / "gone.csv")
+    assert client.get("/incidents/import/").status_code == 200
+
+
 def test_an_upload_that_cannot_be_imported_is_not_kept(brooklyn, uploads, client, superuser):
     client.force_login(superuser)
     upload(client, csv_file({"outcome": "bad"}))

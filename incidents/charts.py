@@ -4,7 +4,7 @@ Every number comes from stats.stats_for()/aggregate(), the function behind
 /api/stats/, so a chart, its table and its "download data" link cannot disagree.
 Figures are built here with plotly's graph_objects (which validates every
 property name) and reach the page as JSON; static/js/charts.js only draws them.
-views.py caches the rendered charts per filters, scope, day and data version:
+views/public.py caches the rendered charts per filters, scope, day and data version:
 building and rendering them is cheap, but not free on every request.
 """
 
@@ -730,7 +730,7 @@ def headline(by_outcome, counties, courthouses, latest):
 
 
 # -- pages -------------------------------------------------------------------------
-# Built on a cache miss only: views.py caches these, rendered, per filters and day.
+# Built on a cache miss only: views/public.py caches these, rendered, per filters and day.
 
 
 def _breakdowns(state, source, dimensions):

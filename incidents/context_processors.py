@@ -1,5 +1,5 @@
-from .feeds import feed_url
 from .models import Incident
+from .views.feeds import feed_url
 
 
 def site(request):

@@ -5,8 +5,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from incidents import changes, services
+from incidents import services
 from incidents.models import Incident
+from incidents.views import changes
 
 from .export_helpers import content_of, read_csv
 from .factories import CourthouseFactory, IncidentFactory

@@ -10,8 +10,9 @@ from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
 
-from incidents import api, export
+from incidents import export
 from incidents.models import Incident
+from incidents.views import api
 
 from .export_helpers import (
     FORMULA_VALUES,

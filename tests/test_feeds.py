@@ -5,7 +5,8 @@ import re
 import feedparser
 import pytest
 
-from incidents import feeds, services
+from incidents import services
+from incidents.views import feeds
 
 from .factories import CourthouseFactory, IncidentFactory
 

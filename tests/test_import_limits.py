@@ -224,7 +224,7 @@ def test_two_simultaneous_confirmations_import_the_file_once(brooklyn, uploads, 
             pass
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("incidents.staff_views.import_csv", waiting_import)
+    monkeypatch.setattr("incidents.views.staff_import.import_csv", waiting_import)
     responses = []
 
     def confirm():

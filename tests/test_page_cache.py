@@ -123,8 +123,8 @@ def test_a_flood_of_junk_addresses_evicts_neither_the_version_nor_a_cached_page(
     from django.test import RequestFactory
     from django.utils import translation
 
-    from incidents import views
     from incidents.cache import data_version, local_pages
+    from incidents.views import public as views
 
     settings.CACHES = {"default": {**settings.CACHES["default"], "OPTIONS": {"MAX_ENTRIES": 100}}}
     IncidentFactory()

@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents import views
 from incidents.models import PUBLIC_FIELDS, Incident
+from incidents.views import presentation as views
 
 from .factories import CourthouseFactory, IncidentFactory
 

@@ -21,11 +21,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from . import choices
+from .. import choices
+from ..filters import error_message, filter_incidents
+from ..limits import EARLIEST_DATE
+from ..models import PUBLISHED, Incident
 from .api import BadParameter, _json_error, _limit, _next_url
-from .filters import error_message, filter_incidents
-from .limits import EARLIEST_DATE
-from .models import PUBLISHED, Incident
 
 # A write's rows carry the time it began, and become visible when it commits. A
 # listing is called complete up to this long before it was first requested, so

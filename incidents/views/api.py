@@ -11,8 +11,8 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from . import cursors, dictionary, export, stats
-from .filters import error_message, filter_incidents
+from .. import cursors, dictionary, export, stats
+from ..filters import error_message, filter_incidents
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")

@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from . import choices
+from .. import choices
+from ..filters import error_message, filter_incidents
+from ..history import field_changes
+from ..models import PUBLIC_FIELDS, Incident, display_text
 from .changes import change_of, latest_changes
-from .filters import error_message, filter_incidents
-from .history import field_changes
-from .models import PUBLIC_FIELDS, Incident, display_text
 
 ENTRIES = 50
 FEED_FIELDS = (

@@ -3,10 +3,10 @@
 from django.http import JsonResponse
 from django.urls import reverse
 
+from ..filters import error_message, filter_incidents
+from ..models import Courthouse
+from ..stats import stats_for
 from .api import _json_error
-from .filters import error_message, filter_incidents
-from .models import Courthouse
-from .stats import stats_for
 
 PLACE_FIELDS = ("slug", "name", "city", "county_id", "county__state_id", "latitude", "longitude")
 

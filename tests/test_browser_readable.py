@@ -109,6 +109,25 @@ def unreadable_labels(page):
     return found
 
 
+# For every chart, how far its drawing (every Plotly SVG layer) misses its card's inner
+# right edge: positive when the chart is cut off at the right, negative when it leaves
+# the card half empty. Measured at the next frame, before any timer could run.
+MISFITS = """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(
+  [...document.querySelectorAll('.js-plotly-plot')].map((plot) => {
+    const card = plot.closest('.chart-card');
+    const style = getComputedStyle(card);
+    const inner = card.getBoundingClientRect().right - parseFloat(style.paddingRight)
+      - parseFloat(style.borderRightWidth);
+    const right = Math.max(...[...plot.querySelectorAll('svg.main-svg')]
+      .map((svg) => svg.getBoundingClientRect().right));
+    return { chart: plot.id, by: Math.round(right - inner), beyond: Math.round(right - window.innerWidth) };
+  }).filter((c) => Math.abs(c.by) > 1 || c.beyond > 0)))))"""
+
+
+def misfits(page):
+    return page.evaluate(MISFITS)
+
+
 def first_result_top(page):
     return page.evaluate(
         "document.querySelector('#results .figures, #results .chart-card, #results tbody tr')"
@@ -132,6 +151,24 @@ def test_every_chart_label_is_inside_its_chart_and_clear_of_the_others(demo_data
         assert sideways(page) <= 0, path
         if size == "phone":
             assert first_result_top(page) < 900, path
+    assert page.errors == []
+
+
+def test_every_chart_fits_its_card_whatever_changes_the_width(demo_data, browser):
+    """A rotation, a resize, or a scrollbar that narrows the page without any resize event:
+    each chart fills its card and is never cut at the right."""
+    page = browser(*SIZES["laptop"])
+    for path in ("/", place_pages()[0]):
+        page.goto(path)
+        settle(page)
+        assert misfits(page) == [], path
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert misfits(page) == [], path
+        page.evaluate("document.documentElement.style.paddingRight = '17px'")  # as a scrollbar does
+        assert misfits(page) == [], path
+        page.set_viewport_size({"width": 844, "height": 390})
+        assert misfits(page) == [], path
+        page.set_viewport_size({"width": 1366, "height": 900})
     assert page.errors == []
 
 

@@ -104,14 +104,34 @@
     return (layout.annotations || []).filter(function (a) { return a.name === "source"; })[0];
   }
 
+  // The chart's size for a card `width` px wide (0 while hidden: Plotly's default until
+  // it shows). A map keeps its shape: on a narrow screen a fixed height would leave blank bands.
+  function sized(layout, width) {
+    var size = width ? { width: width } : {};
+    if (layout.geo && width) size.height = Math.min(layout.height, Math.round(width * 0.75) + 80);
+    return size;
+  }
+
   // On screen the <h2> is the title and a paragraph under the chart the source line,
   // both HTML that wraps at any width.
   function screenLayout(layout, width) {
-    var copy = Object.assign({}, layout, { title: { text: "" }, dragmode: false });
+    var copy = Object.assign({}, layout, { title: { text: "" }, dragmode: false }, sized(layout, width));
     copy.margin = Object.assign({}, layout.margin, { t: Math.max((layout.margin.t || 0) - 40, 10) });
-    // A map keeps its shape: on a narrow screen a fixed height would leave blank bands.
-    if (layout.geo) copy.height = Math.min(layout.height, Math.round(width * 0.75) + 80);
     return copy;
+  }
+
+  // The chart follows its card's width whatever changes it: a rotation, a window resize,
+  // a scrollbar appearing, a hidden card shown. Plotly's own `responsive` option listens
+  // only to the window, 100 ms late, and so could leave a chart wider than its card.
+  function followWidth(el, layout) {
+    if (!window.ResizeObserver) return;
+    var width = el.clientWidth;
+    el.widthObserver = new ResizeObserver(function () {
+      if (!el.clientWidth || el.clientWidth === width) return;
+      width = el.clientWidth;
+      Plotly.relayout(el, sized(layout, width));
+    });
+    el.widthObserver.observe(el);
   }
 
   function wrap(text, width) {
@@ -168,8 +188,9 @@
   }
 
   // No toolbar: it covered the top bars on a phone. The page's own button downloads.
+  // Not `responsive`: followWidth sizes the chart.
   function config() {
-    return { responsive: true, displayModeBar: false, topojsonURL: TOPOJSON_URL };
+    return { displayModeBar: false, topojsonURL: TOPOJSON_URL };
   }
 
   function pngButton(el, figure) {
@@ -215,9 +236,10 @@
     return shapes
       .then(function (loaded) {
         if (loaded) fillShapes(figure, loaded);
-        return Plotly.newPlot(el, figure.data, screenLayout(figure.layout, el.offsetWidth), config());
+        return Plotly.newPlot(el, figure.data, screenLayout(figure.layout, el.clientWidth), config());
       })
       .then(function () {
+        followWidth(el, figure.layout);
         if (el.hasAttribute("data-links")) linkBars(el);
         mapToggle(el);
         pngButton(el, figure);
@@ -235,6 +257,7 @@
 
   function purgeAll(root) {
     (root || document).querySelectorAll("[data-figure]").forEach(function (el) {
+      if (el.widthObserver) el.widthObserver.disconnect();
       if (el.dataset.drawn) Plotly.purge(el);
     });
   }

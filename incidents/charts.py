@@ -34,13 +34,20 @@ OUTCOME_COLORS = {
 MAP_SCALE = [[0, "#fdd49e"], [0.35, "#f16913"], [1, "#67000d"]]
 WHOLE_TICKS_MAX = 6  # incidents: up to this many, an axis ticks every one
 POINT_MAX = 22  # px across, the dot of the courthouse with the most incidents
-INSET_STATES = ("PR", "VI")
-# Puerto Rico and the U.S. Virgin Islands, below Florida. No base layer: the county
-# shapes are the map (Plotly still loads its world file, as for any non-US scope).
-INSET = {
+# Island groups that Albers USA leaves out, each in a small map of its own, in a strip
+# under the main map (so that none can fall on a state at any width): name, label, state
+# FIPS codes and place (x, paper fractions). charts.js adds a square for each island
+# county with incidents, as most are too small to see at a phone's width. No base layer:
+# the county shapes are the map (Plotly still loads its world file, as for any non-US scope).
+INSETS = (
+    ("geo2", "GU · MP", ("66", "69"), [0, 0.22]),
+    ("geo3", "AS", ("60",), [0.27, 0.55]),
+    ("geo4", "PR · VI", ("72", "78"), [0.6, 1]),
+)
+INSET_STRIP = [0.07, 0.22]  # the insets' height, paper fractions; their labels under it
+INSET_GEO = {
     "projection": {"type": "mercator"},
     "fitbounds": "locations",
-    "domain": {"x": [0.74, 0.98], "y": [0.02, 0.2]},
     **{
         f"show{layer}": False
         for layer in ("land", "lakes", "coastlines", "countries", "ocean", "rivers", "subunits")
@@ -408,20 +415,30 @@ def monthly_chart(months, series, events, source, chart_id="chart-month", title=
 # -- map -------------------------------------------------------------------------
 
 
-def _inset_label():
-    """Names the inset; charts.js drops it with the inset when the filters leave the islands out."""
-    domain = INSET["domain"]
+def _inset_label(geo, label, x):
+    """Names an inset; charts.js drops it with the inset when the filters leave its islands out."""
     return {
-        "name": "inset-label",
-        "text": "PR · VI",
+        "name": f"inset-label-{geo}",
+        "text": label,
         "showarrow": False,
         "xref": "paper",
         "yref": "paper",
-        "x": sum(domain["x"]) / 2,
-        "y": domain["y"][0],  # under the inset: above it, Florida's tip is near on a phone
+        "x": sum(x) / 2,
+        "y": INSET_STRIP[0],
         "yanchor": "top",
         "font": {"size": 11, "color": MUTED},
     }
+
+
+def _insets():
+    """The insets' layouts ({geo2: ..}) and labels."""
+    geos = {geo: {**INSET_GEO, "domain": {"x": x, "y": INSET_STRIP}} for geo, _label, _codes, x in INSETS}
+    return geos, [_inset_label(geo, label, x) for geo, label, _codes, x in INSETS]
+
+
+def _inset_geo(county_fips):
+    """The map a county is drawn on: an inset's, or the main `geo`."""
+    return next((inset[0] for inset in INSETS if county_fips[:2] in inset[2]), "geo")
 
 
 def _colorbar():
@@ -439,12 +456,12 @@ def _colorbar():
 
 
 def courthouse_points(courthouses, link_query):
-    """[{label, lat, lon, incidents, url, inset}] for the courthouses with coordinates."""
+    """[{label, lat, lon, incidents, url, geo}] for the courthouses with coordinates."""
     placed = {
         row["slug"]: row
         for row in Courthouse.objects.filter(
             slug__in=[r["key"] for r in courthouses], latitude__isnull=False, longitude__isnull=False
-        ).values("slug", "latitude", "longitude", "county__state_id")
+        ).values("slug", "latitude", "longitude", "county_id")
     }
     return [
         {
@@ -453,7 +470,7 @@ def courthouse_points(courthouses, link_query):
             "lon": float(placed[r["key"]]["longitude"]),
             "incidents": r["incidents"],
             "url": reverse("courthouse_detail", args=[r["key"]]) + link_query,
-            "inset": placed[r["key"]]["county__state_id"] in INSET_STATES,
+            "geo": _inset_geo(placed[r["key"]]["county_id"]),
         }
         for r in courthouses
         if r["key"] in placed
@@ -464,8 +481,8 @@ def _points_traces(points):
     """Courthouses as dots sized by their incidents (by area); a click opens the courthouse."""
     top = max((p["incidents"] for p in points), default=1)
     traces = []
-    for geo, inset in (("geo", False), ("geo2", True)):
-        mine = [p for p in points if p["inset"] == inset]
+    for geo in ("geo", *(inset[0] for inset in INSETS)):
+        mine = [p for p in points if p["geo"] == geo]
         if mine:
             traces.append(
                 go.Scattergeo(
@@ -496,8 +513,8 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
     """County choropleth (counties without incidents grey, state outlines), plus a state layer.
 
     charts.js fills the traces marked `meta` with every county and state shape
-    from our own copy of the Census-derived us-atlas file, draws Puerto Rico and
-    the Virgin Islands in the inset `geo2` (Albers USA leaves them out), and fits
+    from our own copy of the Census-derived us-atlas file, draws the islands that
+    Albers USA leaves out in the insets (INSETS, named in `meta`), and fits
     the map to `fit_states` (state FIPS codes) when the filters name states.
     A county with incidents opens its page; so does the dot of a courthouse with
     coordinates, sized by its incidents.
@@ -562,6 +579,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
         ),
         *_points_traces(points),
     ]
+    inset_geos, inset_labels = _insets()
     layout = _layout(
         title,
         source,
@@ -575,12 +593,13 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             "subunitcolor": "#4d4d4d",
             "bgcolor": "#ffffff",
             "showframe": False,
-            "domain": {"x": [0, 1], "y": [0, 1]},  # else Plotly shares the height with the inset
+            # Above the insets' strip; charts.js gives it all the height when no inset is drawn.
+            "domain": {"x": [0, 1], "y": [INSET_STRIP[1] + 0.02, 1]},
         },
-        geo2=INSET,
-        meta={"fit": sorted(fit_states)},
+        **inset_geos,
+        meta={"fit": sorted(fit_states), "insets": {inset[0]: list(inset[2]) for inset in INSETS}},
     )
-    layout["annotations"].insert(0, _inset_label())
+    layout["annotations"][:0] = inset_labels
     layout["margin"].update(l=0, r=0)
     head = [_("County"), _("Incidents"), _("People")]
     rows = [

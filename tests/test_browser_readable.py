@@ -244,6 +244,46 @@ def test_clicking_a_county_on_the_map_opens_its_page_with_the_other_filters(two_
     assert page.locator("h1").inner_text() == "El Paso County, Texas"
 
 
+@pytest.fixture
+def islands():
+    guam = CourthouseFactory(name="Guam Judicial Center", city="Hagåtña", county_id="66010")
+    IncidentFactory.create_batch(2, courthouse=guam)
+    IncidentFactory(courthouse=CourthouseFactory(name="Centro Judicial de San Juan", county_id="72127"))
+    IncidentFactory(courthouse=CourthouseFactory())
+
+
+# The centre (on screen) of each island county's square in its inset, by county name.
+ISLAND_SQUARES = """() => Object.fromEntries([...document.querySelectorAll('#chart-map .scattergeo path.point')]
+  .filter((p) => p.__data__.trace.meta === 'island-counties')
+  .map((p) => { const r = p.getBoundingClientRect();
+                return [p.__data__.tx, { x: r.left + r.width / 2, y: r.top + r.height / 2, w: r.width }]; }))"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_island_counties_show_in_their_insets_and_open_their_pages(islands, browser, size):
+    page = browser(*SIZES[size])
+    page.goto("/?outcome=arrested")
+    settle(page)
+    page.locator("#chart-map").scroll_into_view_if_needed()
+    squares = page.evaluate(ISLAND_SQUARES)
+    assert set(squares) == {"Guam, GU", "San Juan Municipio, PR"}
+    assert all(s["w"] >= 9 for s in squares.values())  # big enough to see and tap
+    inset = page.locator("#chart-map g.geo2").bounding_box()  # Guam and the Northern Marianas
+    guam = squares["Guam, GU"]
+    assert inset["x"] <= guam["x"] <= inset["x"] + inset["width"]
+    page.mouse.click(guam["x"], guam["y"])
+    page.wait_for_url("**/counties/66010/*")
+    assert parse_qs(urlsplit(page.url).query) == {"outcome": ["arrested"]}
+    # Filtered to Guam, only its inset is drawn, and the main map is not fitted to nothing.
+    page.goto("/?state=GU")
+    settle(page)
+    assert page.locator("#chart-map g.geo2 path.choroplethlocation").count() >= 5
+    assert page.locator("#chart-map g.geo4 path.choroplethlocation").count() == 0
+    labels = page.locator("#chart-map .annotation-text").all_text_contents()
+    assert "GU · MP" in labels and "PR · VI" not in labels
+    assert page.errors == []
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_no_public_page_has_a_serious_accessibility_fault(demo_data, browser, size):
     axe = axe_module.Axe()

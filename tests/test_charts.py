@@ -335,13 +335,31 @@ def test_map_counties_link_to_their_pages_and_a_state_filter_fits_the_map(client
     charts = figures(client.get("/?state=NY&outcome=arrested").content.decode())
     counties = next(t for t in charts["chart-map"]["data"] if t.get("meta") == "counties")
     assert counties["customdata"] == [f"/counties/{data[0].county_id}/?state=NY&outcome=arrested"]
-    assert charts["chart-map"]["layout"]["meta"] == {"fit": ["36"]}
+    assert charts["chart-map"]["layout"]["meta"]["fit"] == ["36"]
     api = client.get("/api/stats/?by=county&state=NY&outcome=arrested").json()
     assert dict(zip(counties["locations"], counties["z"], strict=True)) == {
         r["key"]: r["incidents"] for r in api
     }
     whole = figures(client.get("/").content.decode())["chart-map"]
-    assert whole["layout"]["meta"] == {"fit": []}
+    assert whole["layout"]["meta"]["fit"] == []
+
+
+def test_every_island_group_albers_usa_leaves_out_has_an_inset(client):
+    """Puerto Rico, the Virgin Islands, Guam, the Northern Marianas and American Samoa."""
+    guam = CourthouseFactory(name="Guam Judicial Center", city="Hagåtña", county_id="66010")
+    guam.__class__.objects.filter(pk=guam.pk).update(latitude="13.47450", longitude="144.75190")
+    IncidentFactory(courthouse=guam)
+    figure = figures(client.get("/").content.decode())["chart-map"]
+    insets = figure["layout"]["meta"]["insets"]
+    assert sorted(code for codes in insets.values() for code in codes) == ["60", "66", "69", "72", "78"]
+    for geo in insets:
+        assert figure["layout"][geo]["domain"]["y"][1] < figure["layout"]["geo"]["domain"]["y"][0]  # under it
+    labels = [
+        a["text"] for a in figure["layout"]["annotations"] if a.get("name", "").startswith("inset-label-")
+    ]
+    assert labels == ["GU · MP", "AS", "PR · VI"]
+    (dot,) = [t for t in figure["data"] if t.get("meta") == "courthouses"]
+    assert dot["geo"] == next(geo for geo, codes in insets.items() if "66" in codes)
 
 
 def test_courthouses_with_coordinates_are_dots_sized_by_incidents_linking_to_their_pages(client, data):

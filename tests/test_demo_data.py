@@ -67,3 +67,21 @@ def test_generate_incidents_inserts_the_count_asked(capsys):
     call_command("generate_incidents", "--count", "1200", "--seed", "4", "--courthouses", "5")
     assert Incident.objects.count() == 1200
     assert "1,200/1,200" in capsys.readouterr().err
+
+
+def test_every_demo_courthouse_is_a_dot_on_the_map_linking_to_its_page(client, demo):
+    import json
+    import re
+
+    located = Courthouse.objects.filter(is_demo=True, latitude__isnull=False, longitude__isnull=False)
+    assert located.count() == Courthouse.objects.filter(is_demo=True).count() >= 40
+    Courthouse.objects.filter(is_demo=True).update(latitude=None, longitude=None)  # an older demo
+    call_command("load_demo_data", verbosity=0)
+    brooklyn = Courthouse.objects.get(name="Brooklyn Criminal Court")
+    assert (round(float(brooklyn.latitude)), round(float(brooklyn.longitude))) == (41, -74)
+    content = client.get("/").content.decode()
+    figure = json.loads(re.search(r'id="chart-map-data"[^>]*>(.*?)</script>', content, re.S).group(1))
+    dots = [t for t in figure["data"] if t.get("meta") == "courthouses"]
+    links = {url.split("?")[0] for t in dots for url in t["customdata"]}
+    assert links == {f"/courthouses/{c.slug}/" for c in located}
+    assert client.get(brooklyn.get_absolute_url()).status_code == 200

@@ -38,16 +38,14 @@
     return new Array(n).fill(0);
   }
 
-  var INSET = ["72", "78"]; // Puerto Rico and the U.S. Virgin Islands: drawn in the inset geo2
-
-  function inInset(id) {
-    return INSET.indexOf(String(id).slice(0, 2)) !== -1;
+  function stateOf(id) {
+    return String(id).slice(0, 2);
   }
 
   // With a state filter, only those states' shapes are drawn and the map fits them.
   function fitted(collection, fit) {
     if (!fit.length) return collection;
-    var features = collection.features.filter(function (f) { return fit.indexOf(String(f.id).slice(0, 2)) !== -1; });
+    var features = collection.features.filter(function (f) { return fit.indexOf(stateOf(f.id)) !== -1; });
     return { type: "FeatureCollection", features: features };
   }
 
@@ -57,41 +55,94 @@
     trace.z = zeros(trace.locations.length);
   }
 
-  // The inset's copy of a county trace: only its island counties, on geo2.
-  function insetCopy(trace) {
-    var keep = trace.locations.map(inInset);
+  // An inset's copy of a county trace: only the counties of its islands (`codes`), on `geo`.
+  function insetCopy(trace, geo, codes) {
+    var keep = trace.locations.map(function (id) { return codes.indexOf(stateOf(id)) !== -1; });
     var pick = function (values) { return values && values.filter(function (v, i) { return keep[i]; }); };
     return Object.assign({}, trace, {
-      geo: "geo2", showscale: false, locations: pick(trace.locations), z: pick(trace.z),
+      geo: geo, showscale: false, locations: pick(trace.locations), z: pick(trace.z),
       text: pick(trace.text), customdata: pick(trace.customdata),
     });
   }
 
+  // Middle of the bounding box of a county's largest polygon.
+  function centre(feature) {
+    var g = feature.geometry;
+    var boxes = (g.type === "Polygon" ? [g.coordinates] : g.coordinates).map(function (polygon) {
+      var xs = polygon[0].map(function (p) { return p[0]; });
+      var ys = polygon[0].map(function (p) { return p[1]; });
+      var box = [Math.min.apply(null, xs), Math.min.apply(null, ys), Math.max.apply(null, xs), Math.max.apply(null, ys)];
+      return { box: box, area: (box[2] - box[0]) * (box[3] - box[1]) };
+    });
+    var box = boxes.sort(function (a, b) { return b.area - a.area; })[0].box;
+    return [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+  }
+
+  // Most islands are too small to see, or to tap, at a phone's width: in its inset each
+  // county with incidents also gets a square in the map's colours, that opens its page.
+  function islandDots(trace, geo, codes, shapes) {
+    var byId = {};
+    shapes.counties.features.forEach(function (f) { byId[f.id] = f; });
+    var rows = trace.locations.map(function (id, i) { return i; }).filter(function (i) {
+      return codes.indexOf(stateOf(trace.locations[i])) !== -1 && byId[trace.locations[i]];
+    });
+    var at = rows.map(function (i) { return centre(byId[trace.locations[i]]); });
+    var pick = function (values) { return rows.map(function (i) { return values[i]; }); };
+    return {
+      type: "scattergeo", geo: geo, mode: "markers", meta: "island-counties", name: trace.name,
+      lon: at.map(function (p) { return p[0]; }), lat: at.map(function (p) { return p[1]; }),
+      text: pick(trace.text), customdata: pick(trace.customdata), hovertemplate: trace.hovertemplate,
+      marker: {
+        symbol: "square", size: 11, line: { color: "#4d4d4d", width: 1 }, color: pick(trace.z),
+        colorscale: trace.colorscale, cmin: 0, cmax: Math.max.apply(null, trace.z.concat([1])),
+      },
+    };
+  }
+
+  // The insets drawn ({geo: state codes}): all of them, or those of the states filtered.
+  function shownInsets(insets, fit) {
+    var shown = {};
+    Object.keys(insets).forEach(function (geo) {
+      var named = insets[geo].some(function (code) { return fit.indexOf(code) !== -1; });
+      if (!fit.length || named) shown[geo] = insets[geo];
+    });
+    return shown;
+  }
+
   // Traces marked by `meta` in charts.py get their shapes here: every county
-  // (grey where none happened) and every state outline; and the inset's copies.
+  // (grey where none happened) and every state outline; and each inset's copies.
   function fillShapes(figure, shapes) {
-    var fit = (figure.layout.meta && figure.layout.meta.fit) || [];
-    var mainland = fit.filter(function (code) { return !inInset(code); });
-    var insets = [];
+    var meta = figure.layout.meta || {};
+    var fit = meta.fit || [];
+    var insets = shownInsets(meta.insets || {}, fit);
+    var islands = [].concat.apply([], Object.values(meta.insets || {}));
+    var mainland = fit.filter(function (code) { return islands.indexOf(code) === -1; });
+    var copies = [];
+    var dots = [];
     figure.data.forEach(function (trace) {
       if (trace.meta === "all-counties") {
-        var grey = Object.assign({}, trace, { geo: "geo2" });
-        fill(grey, fitted(shapes.counties, INSET));
-        insets.push(grey);
+        Object.keys(insets).forEach(function (geo) {
+          var grey = Object.assign({}, trace, { geo: geo });
+          fill(grey, fitted(shapes.counties, insets[geo]));
+          copies.push(grey);
+        });
         fill(trace, fitted(shapes.counties, mainland));
       } else if (trace.meta === "counties") {
         trace.geojson = shapes.counties;
-        insets.push(insetCopy(trace));
+        Object.keys(insets).forEach(function (geo) { copies.push(insetCopy(trace, geo, insets[geo])); });
+        Object.keys(insets).forEach(function (geo) { dots.push(islandDots(trace, geo, insets[geo], shapes)); });
       } else if (trace.meta === "state-outlines") {
         fill(trace, fitted(shapes.states, mainland));
       }
     });
-    if (fit.length === mainland.length && fit.length) {
-      insets = [];
-      figure.layout.annotations = figure.layout.annotations.filter(function (a) { return a.name !== "inset-label"; });
-    }
-    figure.data.splice.apply(figure.data, [1, 0].concat(insets));
+    figure.layout.annotations = figure.layout.annotations.filter(function (a) {
+      var name = a.name || "";
+      return name.indexOf("inset-label-") !== 0 || name.slice(12) in insets;
+    });
+    figure.data.splice.apply(figure.data, [1, 0].concat(copies));
+    figure.data.push.apply(figure.data, dots.filter(function (d) { return d.lon.length; }));
     if (mainland.length) figure.layout.geo.fitbounds = "locations";
+    if (!Object.keys(insets).length) figure.layout.geo.domain.y = [0, 1];
   }
 
   function needsShapes(figure) {

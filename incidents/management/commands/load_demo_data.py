@@ -1,5 +1,6 @@
 import datetime
 import random
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -57,7 +58,7 @@ class Command(BaseCommand):
 
     def courthouses(self):
         by_name = {}
-        for name, address, city, fips, weight, first_year in demo.COURTHOUSES:
+        for name, address, city, fips, weight, first_year, *place in demo.COURTHOUSES:
             courthouse = Courthouse.objects.filter(name=name, city=city).first()
             if courthouse is None:
                 courthouse = Courthouse(
@@ -68,6 +69,8 @@ class Command(BaseCommand):
                     court_type=court_type_from_name(name),
                     is_demo=True,
                 )
+            if courthouse.is_demo and courthouse.latitude is None:  # also a demo loaded without them
+                courthouse.latitude, courthouse.longitude = (Decimal(str(n)) for n in place)
                 courthouse.full_clean()
                 courthouse.save()
             courthouse.weight, courthouse.recent_bias = weight, 1.6

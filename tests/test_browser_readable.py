@@ -22,6 +22,7 @@ expect = playwright.expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"laptop": (1366, 900), "phone": (390, 844)}
+ROTATED = ".xtick text[transform*=rotate], .ytick text[transform*=rotate]"  # numbers on their side
 PUBLIC_PAGES = ("/", "/incidents/", "/courthouses/", "/data/", "/login/")
 # Every piece of text Plotly draws: ticks, axis titles, legend, annotations, event
 # numbers, the colour bar. Their boxes come from the rendered SVG.
@@ -148,6 +149,7 @@ def test_every_chart_label_is_inside_its_chart_and_clear_of_the_others(demo_data
         assert page.locator(".js-plotly-plot").count() >= (8 if path == "/" else 4), path
         assert unreadable_labels(page) == [], path
         assert page.locator(".modebar").count() == 0  # no toolbar over the data
+        assert page.locator(ROTATED).count() == 0, path
         assert sideways(page) <= 0, path
         if size == "phone":
             assert first_result_top(page) < 900, path

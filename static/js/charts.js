@@ -12,6 +12,7 @@
   var TOPOJSON_URL = script.dataset.topojsonUrl;
   var ATLAS_URL = script.dataset.atlasUrl;
   var atlas = null;
+  var TICK_SPACE = 45; // px of axis per number, so that "1,000" lies flat with room to spare
 
   function loadAtlas() {
     if (!atlas) {
@@ -171,6 +172,14 @@
     return copy;
   }
 
+  // A horizontal bar chart's value axis gets as many ticks as fit its width flat: else
+  // Plotly turns the numbers on their side when a phone leaves the bars little room.
+  function fitTicks(el) {
+    if (!el.data[0] || el.data[0].orientation !== "h") return null;
+    var n = Math.max(2, Math.floor(el._fullLayout._size.w / TICK_SPACE));
+    return el.layout.xaxis.nticks === n ? null : Plotly.relayout(el, { "xaxis.nticks": n });
+  }
+
   // The chart follows its card's width whatever changes it: a rotation, a window resize,
   // a scrollbar appearing, a hidden card shown. Plotly's own `responsive` option listens
   // only to the window, 100 ms late, and so could leave a chart wider than its card.
@@ -180,7 +189,7 @@
     el.widthObserver = new ResizeObserver(function () {
       if (!el.clientWidth || el.clientWidth === width) return;
       width = el.clientWidth;
-      Plotly.relayout(el, sized(layout, width));
+      Plotly.relayout(el, sized(layout, width)).then(function () { return fitTicks(el); });
     });
     el.widthObserver.observe(el);
   }
@@ -289,6 +298,7 @@
         if (loaded) fillShapes(figure, loaded);
         return Plotly.newPlot(el, figure.data, screenLayout(figure.layout, el.clientWidth), config());
       })
+      .then(function () { return fitTicks(el); })
       .then(function () {
         followWidth(el, figure.layout);
         if (el.hasAttribute("data-links")) linkBars(el);

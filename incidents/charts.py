@@ -441,6 +441,10 @@ def _inset_geo(county_fips):
     return next((inset[0] for inset in INSETS if county_fips[:2] in inset[2]), "geo")
 
 
+def _top(rows):
+    return max((r["incidents"] for r in rows), default=1)
+
+
 def _colorbar():
     """Under the map, so that it never takes width from a phone-sized map."""
     return {
@@ -544,6 +548,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             hovertemplate=hover,
             colorscale=MAP_SCALE,
             zmin=0,
+            zmax=_top(counties),  # else one county alone gets a scale from 12.6 to 13.4
             colorbar=_colorbar(),
             customdata=[_county_url(r["key"], link_query) for r in counties],
             meta="counties",
@@ -570,6 +575,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             hovertemplate=hover,
             colorscale=MAP_SCALE,
             zmin=0,
+            zmax=_top(states),
             visible=False,
             meta="states",
             colorbar=_colorbar(),

@@ -144,6 +144,23 @@
     figure.data.push.apply(figure.data, dots.filter(function (d) { return d.lon.length; }));
     if (mainland.length) figure.layout.geo.fitbounds = "locations";
     if (!Object.keys(insets).length) figure.layout.geo.domain.y = [0, 1];
+    if (fit.length && !mainland.length) islandsOnly(figure, Object.keys(insets));
+  }
+
+  // Filtered to islands alone, their insets take the whole map and the mainland goes.
+  function islandsOnly(figure, geos) {
+    var layout = figure.layout;
+    figure.data.forEach(function (trace) {
+      var mainMap = !trace.geo || trace.geo === "geo";
+      if (mainMap && (trace.meta === "all-counties" || trace.meta === "state-outlines")) trace.locations = [];
+    });
+    var hidden = { visible: false, showland: false, showframe: false, domain: { x: [0, 0.01], y: [0.99, 1] } };
+    layout.geo = Object.assign({}, layout.geo, hidden);
+    geos.forEach(function (geo, i) {
+      var x = [i / geos.length + 0.02, (i + 1) / geos.length - 0.02];
+      layout[geo] = Object.assign({}, layout[geo], { domain: { x: x, y: [layout[geo].domain.y[0], 1] } });
+      layout.annotations.forEach(function (a) { if (a.name === "inset-label-" + geo) a.x = (x[0] + x[1]) / 2; });
+    });
   }
 
   function needsShapes(figure) {

@@ -129,6 +129,18 @@ def misfits(page):
     return page.evaluate(MISFITS)
 
 
+# Charts whose legend lies on a plotting area (the bars, or the strip of event markers).
+LEGEND_ON_DATA = """() => [...document.querySelectorAll('.js-plotly-plot')].filter((plot) => {
+  const legend = plot.querySelector('.legend');
+  if (!legend) return false;
+  const l = legend.getBoundingClientRect();
+  return [...plot.querySelectorAll('.nsewdrag')].some((area) => {
+    const a = area.getBoundingClientRect();
+    return Math.min(l.bottom, a.bottom) - Math.max(l.top, a.top) > 1 && Math.min(l.right, a.right) > Math.max(l.left, a.left);
+  });
+}).map((plot) => plot.id)"""
+
+
 def first_result_top(page):
     return page.evaluate(
         "document.querySelector('#results .figures, #results .chart-card, #results tbody tr')"
@@ -166,11 +178,17 @@ def test_every_chart_fits_its_card_whatever_changes_the_width(demo_data, browser
         assert misfits(page) == [], path
         page.set_viewport_size({"width": 390, "height": 844})
         assert misfits(page) == [], path
+        page.set_viewport_size({"width": 200, "height": 844})  # narrower than any phone: legends wrap
+        misfits(page)  # two frames
+        page.set_viewport_size({"width": 390, "height": 844})
         page.evaluate("document.documentElement.style.paddingRight = '17px'")  # as a scrollbar does
         assert misfits(page) == [], path
         page.set_viewport_size({"width": 844, "height": 390})
         assert misfits(page) == [], path
         page.set_viewport_size({"width": 1366, "height": 900})
+        assert misfits(page) == [], path
+        assert unreadable_labels(page) == [], path  # nothing the narrow sizes pushed stays
+        assert page.evaluate(LEGEND_ON_DATA) == [], path
     assert page.errors == []
 
 

@@ -200,13 +200,17 @@
   // The chart follows its card's width whatever changes it: a rotation, a window resize,
   // a scrollbar appearing, a hidden card shown. Plotly's own `responsive` option listens
   // only to the window, 100 ms late, and so could leave a chart wider than its card.
+  // Each width is drawn anew from the figure's own layout: a relayout, or a react, keeps
+  // margins that the last width pushed (a legend wrapped on a narrow card stayed low on
+  // a wide one, over the event markers).
   function followWidth(el, layout) {
     if (!window.ResizeObserver) return;
+    var pristine = JSON.stringify(layout);
     var width = el.clientWidth;
     el.widthObserver = new ResizeObserver(function () {
       if (!el.clientWidth || el.clientWidth === width) return;
       width = el.clientWidth;
-      Plotly.relayout(el, sized(layout, width)).then(function () { return fitTicks(el); });
+      plot(el, el.data, screenLayout(JSON.parse(pristine), width));
     });
     el.widthObserver.observe(el);
   }
@@ -304,6 +308,14 @@
     });
   }
 
+  // A new plot (its click handler too, as Plotly drops it), with its ticks fitted.
+  function plot(el, data, layout) {
+    return Plotly.newPlot(el, data, layout, config()).then(function () {
+      if (el.hasAttribute("data-links")) linkBars(el);
+      return fitTicks(el);
+    });
+  }
+
   function draw(el) {
     var source = document.getElementById(el.dataset.figure);
     if (!source || el.dataset.drawn) return Promise.resolve();
@@ -313,12 +325,10 @@
     return shapes
       .then(function (loaded) {
         if (loaded) fillShapes(figure, loaded);
-        return Plotly.newPlot(el, figure.data, screenLayout(figure.layout, el.clientWidth), config());
+        followWidth(el, figure.layout); // before Plotly writes into the layout
+        return plot(el, figure.data, screenLayout(figure.layout, el.clientWidth));
       })
-      .then(function () { return fitTicks(el); })
       .then(function () {
-        followWidth(el, figure.layout);
-        if (el.hasAttribute("data-links")) linkBars(el);
         mapToggle(el);
         pngButton(el, figure);
         el.classList.add("drawn");

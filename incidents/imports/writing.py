@@ -28,12 +28,10 @@ from django.db import connection
 from django.db.models import Case, CharField, F, Max, Min, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import choices
-from ..cache import bump_data_version
-from ..models import Courthouse, Incident
+from ..models import STAFF_ONLY_FIELDS, Courthouse, Incident, free_slug
 from .planning import BATCH, CREATE, UPDATE, UPDATED, in_size
 from .reading import CHOICE_COLUMNS
 
@@ -104,7 +102,6 @@ class Writer(DryRun):
         if self.first_id is not None:
             _settle_references(self.token, self.first_id, self.highest)
             self.record_history()
-        bump_data_version()  # bulk writes send no post_save signal; cached figures must still go stale
 
     def record_history(self):
         """bulk_create_with_history has written it already."""
@@ -156,10 +153,12 @@ def _update_incidents(rows, user, now, history):
     for start in range(0, len(pks), size):
         incidents += Incident.objects.select_for_update().filter(pk__in=pks[start : start + size])
     for incident in incidents:
+        fields = by_pk[incident.pk]
         for name in UPDATED:
-            setattr(incident, name, by_pk[incident.pk][name])
-        incident.updated_at, incident.updated_by = now, user
-        incident.last_change = choices.Change.UPDATED
+            setattr(incident, name, fields[name])
+        if fields["public"]:  # a change of staff-only notes keeps the public updated_at
+            incident.updated_at, incident.last_change = now, choices.Change.UPDATED
+        incident.updated_by = user
         incident.version += 1
     fields = [*UPDATED, "updated_at", "updated_by_id", "version", "last_change"]
     bulk_update_with_history(incidents, Incident, fields, batch_size=BATCH // 2, **history)
@@ -213,20 +212,9 @@ def _create_courthouses(courthouses, history):
         return
     taken = set(Courthouse.objects.values_list("slug", flat=True))
     for courthouse in courthouses:
-        courthouse.slug = _free_slug(courthouse, taken)
+        courthouse.slug = free_slug(courthouse.name, courthouse.city, taken.__contains__)
+        taken.add(courthouse.slug)
     bulk_create_with_history(courthouses, Courthouse, batch_size=BATCH, **history)
-
-
-def _free_slug(courthouse, taken):
-    """The slug Courthouse.save() would choose, checked against `taken` in memory."""
-    base = slugify(courthouse.name)[:200] or "courthouse"
-    if base in taken:
-        base = slugify(f"{courthouse.name} {courthouse.city}")[:200] or "courthouse"
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    taken.add(slug)
-    return slug
 
 
 # PostgreSQL: rows streamed into COPY ------------------------------------------
@@ -242,6 +230,7 @@ ROW_COLUMNS = (
     "people_count",
     "source_url",
     "summary",
+    *STAFF_ONLY_FIELDS,
     "county_id",
     "state_id",
 )
@@ -310,6 +299,7 @@ def _copy_line(pk, reference, fields):
             str(fields["people_count"]),
             fields["source_url"].translate(COPY_ESCAPES),
             fields["summary"].translate(COPY_ESCAPES),
+            *[fields[name].translate(COPY_ESCAPES) for name in STAFF_ONLY_FIELDS],
             fields["county_id"],
             fields["state_id"],
         )

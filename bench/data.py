@@ -68,13 +68,15 @@ COURTHOUSE_SQL = """SELECT ch.id, ch.county_id, c.state_id, ch.name, ch.city, c.
 def _insert_courthouses(db, rows):
     from django.db import connection, transaction
 
+    from incidents.choices import CourtType
+
     # Through Django's connection on both databases: one code path, and on SQLite the
     # functions Django registers for its check constraints are there.
     with transaction.atomic(), connection.cursor() as cur:
         cur.executemany(
-            "INSERT INTO incidents_courthouse (name, slug, address, city, is_demo, county_id) "
-            "VALUES (%s, %s, %s, %s, false, %s)",
-            rows,
+            "INSERT INTO incidents_courthouse (name, slug, address, city, is_demo, county_id, court_type) "
+            "VALUES (%s, %s, %s, %s, false, %s, %s)",
+            [(*row, CourtType.STATE) for row in rows],
         )
 
 
@@ -259,6 +261,7 @@ def _import_cells(row, courthouse, reference):
         "county_fips": courthouse.county_id,
         "courthouse": courthouse.name,
         "courthouse_city": courthouse.city,
+        "court_type": "",  # a known courthouse keeps its own
         "source_url": row.get("source_url", ""),
         "created_at": "",
         "updated_at": "",

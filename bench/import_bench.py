@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Import benchmark: rows per second and peak memory of `manage.py import_incidents`.
 
-    .venv/bin/python bench/import_bench.py --rows 1000000
+    .venv/bin/python bench/import_bench.py --rows 1000000                      # into a 1M-row table
+    .venv/bin/python bench/import_bench.py --rows 20000 --table-rows 0 --no-write
 
-Writes a CSV file of new incidents in the export's format (bench/data.py, from the
+Loads --table-rows incidents first (default: as many as the file has), as
+`make bench` imports into its N-row table. Writes a CSV file of new incidents in the export's format (bench/data.py, from the
 one synthetic generator), then runs `manage.py import_incidents FILE --dry-run` and
 `manage.py import_incidents FILE`, each in its own process. The peak resident memory
 of each process is the kernel's own count for it (ru_maxrss from os.wait4), so no
@@ -31,8 +33,10 @@ RESULT_KEYS = (
 )
 
 
-def measure(env, courthouses, rows):
-    """Peak RSS of a dry run and of a real import of a `rows`-row file, and the import's rate."""
+def measure(env, courthouses, rows, table_rows=None):
+    """Peak RSS of a dry run and of a real import of a `rows`-row file, and the import's rate.
+
+    `table_rows`: how many incidents the table holds before (for the record)."""
     with tempfile.TemporaryDirectory(prefix="import-bench-") as scratch:
         path = data.write_import_file(Path(scratch) / "incidents.csv", courthouses, rows, "IMPORT-")
         size = path.stat().st_size
@@ -43,6 +47,7 @@ def measure(env, courthouses, rows):
         real = _import(env, path)
     return {
         "rows": rows,
+        "table_rows": table_rows,
         "file_mb": round(size / 1e6, 1),
         "dry_run": dry,
         "real": real,
@@ -64,7 +69,8 @@ def _import(env, path, *flags):
 
 
 def print_table(result, out=sys.stdout):
-    out.write(f"\nImport benchmark, {result['rows']:,} rows ({result['file_mb']} MB)\n")
+    into = f" into {result['table_rows']:,} incidents" if result.get("table_rows") is not None else ""
+    out.write(f"\nImport benchmark, {result['rows']:,} rows ({result['file_mb']} MB){into}\n")
     for name in ("dry_run", "real"):
         run = result[name]
         out.write(f"  {name:8} {run['seconds']:>8.1f} s   peak RSS {run['peak_rss_mb']:>8.1f} MB\n")
@@ -72,20 +78,27 @@ def print_table(result, out=sys.stdout):
     out.write(f"import_peak_rss_mb (target <= 300): {result['import_peak_rss_mb']}\n")
 
 
-def run(rows):
+def run(rows, table_rows):
     with harness.Cleanup() as cleanup:
         db = harness.start_database(cleanup)
         env = harness.prepare_app(cleanup, db)
         harness.setup_django_here(env)
-        return measure(env, data.create_courthouses(db), rows)
+        courthouses = data.create_courthouses(db)
+        if table_rows:
+            harness.log(f"loading {table_rows:,} incidents")
+            data.bulk_load(db, data.generator(courthouses, retracted=0.01), 1, table_rows)
+            data.after_bulk_load(db)
+        return measure(env, courthouses, rows, table_rows)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the import file")
+    parser.add_argument("--table-rows", type=int, help="incidents in the table before (default --rows)")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/results.json")
     args = parser.parse_args(argv)
-    result = run(args.rows)
+    table_rows = args.rows if args.table_rows is None else args.table_rows
+    result = run(args.rows, table_rows)
     print_table(result)
     if not args.no_write:
         harness.merge_json(harness.RESULTS, {key: result[key] for key in RESULT_KEYS})

@@ -7,9 +7,9 @@
 One run starts a throwaway PostgreSQL, migrates, loads 10,000 synthetic incidents,
 serves the app with gunicorn (2 sync workers, production settings) and measures
 every page with wrk; then it grows the data to --rows and measures again, times the
-CSV export against psql COPY (with the server's peak memory), an import of a
-100,000-row file, and the bytes a headless Chromium transfers for a cold and a warm
-dashboard. It prints a table, writes bench/results.json and prints PASS or FAIL per
+CSV export against psql COPY (with the server's peak memory), an import of an
+N-row file into the N-row table (rate and peak memory), and the bytes a headless
+Chromium transfers for a cold and a warm dashboard. It prints a table, writes bench/results.json and prints PASS or FAIL per
 target. Everything it started is stopped at the end, also on error or Ctrl-C.
 See bench/README.md.
 """
@@ -264,7 +264,7 @@ def measure_browser(server):
 def measure_import(env, courthouses, args):
     """Rate and peak memory of a dry run and a real import (bench/import_bench.py)."""
     try:
-        return import_bench.measure(env, courthouses, args.import_rows)
+        return import_bench.measure(env, courthouses, args.import_rows, table_rows=args.rows)
     except Exception as exc:  # noqa: BLE001 (reported in the table; the run goes on)
         log(f"  import failed: {exc}"[:600])
         return {

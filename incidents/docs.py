@@ -152,9 +152,10 @@ def _column_rows():
 CSV_INTRO = """# The CSV format (export and import)
 
 `/incidents/export.csv`, `manage.py export_incidents` and the import
-(`/incidents/import/`, `manage.py import_incidents FILE [--dry-run]`) share one format:
-UTF-8, comma-separated, one header row, lines ending in LF, and exactly these columns in
-this order:
+(`/incidents/import/`, `manage.py import_incidents FILE [--dry-run] [--create-courthouses]`)
+share one format: UTF-8, comma-separated, one header row, lines ending in LF. The export
+writes exactly these columns in this order; the import reads any of them, in any order
+(see "Import"):
 
 """
 
@@ -176,14 +177,32 @@ CSV_RULES = """
 
 ## Import
 
+- Only `date`, `state`, `courthouse` and `outcome` are required. Any other column may be
+  absent, and the header's names may come in any order, in any case. A new incident gets each
+  absent column's default: the model's default for a choice (`unknown` for most, `day` for
+  `date_precision`, `unverified`, `other` for `source_type`), a `people_count` of 1 for
+  `arrested` and 0 otherwise, empty text, and an assigned reference. An updated incident keeps
+  its own value for an absent column. An empty cell of an optional choice column, or of
+  `people_count`, counts as absent too; an empty text cell is empty text.
 - `id`, `created_at` and `updated_at` are ignored, and `county` (the name) is only
-  informative: an exported file imports as it is.
-- The courthouse is found by name, city and state; a missing one is created in the county
-  `county_fips`, which must belong to `state`. A courthouse found in another county than
+  informative; all four may be absent. An exported file imports as it is.
+- The staff-only columns `internal_notes`, `docket_number` and `reporter_contact` may be
+  imported (by staff, the only people who may import). No export ever writes them.
+- The import page offers a template: the header of every column the import reads.
+- The courthouse is found by name and state, and by city when the row has one; a row with a
+  county only finds courthouses in that county. A name that matches none is an error that
+  names up to three known courthouses of that state with the closest names ("did you
+  mean: ..."), and so is a name that matches several (give `courthouse_city`). A new
+  courthouse is created only when asked: by ticking "create these courthouses" in the web
+  preview, which lists exactly which, or with `--create-courthouses`, whose output lists them.
+  It needs `courthouse_city` and `county_fips`, which must belong to `state`; its court type
+  is the row's `court_type`, else its name's. A courthouse found in another county than
   `county_fips` is an error.
 - A row whose `reference` exists updates that incident; a row without a reference creates
   one with an assigned reference; a reference repeated within one file is an error naming
-  both lines. An unchanged row writes nothing (no history entry, `updated_at` unchanged).
+  both lines. An unchanged row writes nothing (no history entry, `updated_at` unchanged), and
+  a change of staff-only columns alone keeps the public `updated_at`. The preview lists
+  every changed value, old and new.
 - Every row is checked first, and nothing is written unless the whole file is valid. Each
   error names the file's line (the header is line 1; a record over several lines counts
   from its first) and the column, e.g. `line 4, column date: 2099-01-01 is in the future`.

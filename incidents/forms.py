@@ -281,7 +281,7 @@ class RedactForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
-        help_text=_("The export's format: UTF-8, one header row, the export's columns."),
+        help_text=_("UTF-8, one header row naming the columns: the export's, or only some of them."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

@@ -1,21 +1,22 @@
-"""Multi-step writes on incidents: entry, correction, verification, retraction.
+"""Multi-step writes on incidents: entry, correction, verification, retraction, bulk import.
 
 Every write goes through `_save_version`, which claims the next version with a
 conditional UPDATE before saving: two people who loaded the same version can
 never both save, on PostgreSQL and SQLite alike. Each save leaves one history
-row naming its author. The entry and correction forms, the admin, review and
-retraction all write here; the bulk import lives in imports.py.
+row naming its author. The entry and correction forms, the admin, review,
+retraction and the bulk import (import_incidents: the staff import pages and the
+command) all write here; the import's reading and COPY writer are in imports/.
 
 A write that changes only staff-only fields keeps the public `updated_at` and
 saves no public column, so the data version (signals.py) stays too: the world
 cannot tell that staff notes changed.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import choices
+from . import choices, imports
 from .cache import bump_data_version
 from .models import PUBLIC_FIELDS, REDACTABLE_FIELDS, REDACTED, STAFF_ONLY_FIELDS, Incident, Redaction
 
@@ -123,6 +124,32 @@ def redact(*, pk, field, text, reason, user):
     return Redaction.objects.create(
         incident=incident, field=field, reason=reason.strip(), redacted_by=user, history_rows=len(rows)
     )
+
+
+def import_incidents(source, *, user=None, dry_run=False, create_courthouses=False, progress=None):
+    """Check a CSV file (bytes, or a binary file that can seek) and, unless dry_run or any error,
+    write it, all or nothing. Returns an ImportReport; `report.written` says whether it was saved.
+
+    A courthouse that matches no known one is an error, unless create_courthouses.
+    On PostgreSQL a real import first locks the incident table against other writers
+    (readers go on), so no one adds a reference or takes an id meanwhile.
+    """
+    report, progress = imports.ImportReport(), progress or (lambda message: None)
+    raw = imports.opened(source, report)
+    if raw is None:
+        return report
+    with transaction.atomic():
+        if not dry_run and connection.vendor == "postgresql":
+            imports.lock_incidents()
+        options = {"user": user, "dry_run": dry_run, "create_courthouses": create_courthouses}
+        imports.run(raw, report, progress=progress, **options)
+        if report.error_count or dry_run:
+            transaction.set_rollback(True)  # nothing may commit; a dry run has written nothing
+            return report
+        bump_data_version()  # bulk writes send no post_save signal; cached figures must still go stale
+    report.written = True
+    progress(f"created {report.created:,} incidents and updated {report.updated:,}")
+    return report
 
 
 def _fresh(pk):

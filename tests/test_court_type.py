@@ -7,8 +7,8 @@ import re
 import pytest
 
 from incidents import export
-from incidents.imports import import_csv
 from incidents.models import Courthouse, Incident
+from incidents.services import import_incidents
 
 from .export_helpers import read_csv
 from .factories import CourthouseFactory, IncidentFactory
@@ -120,7 +120,9 @@ NEW = {"date": "2025-05-14", "state": "NY", "county_fips": "36061", "courthouse_
 
 def import_rows(*rows, header=export.COLUMNS):
     """Import rows of test_import's ROW with these values, new courthouses in Manhattan."""
-    return import_csv(csv_file(*[{**NEW, **row} for row in rows], header=header))
+    return import_incidents(
+        csv_file(*[{**NEW, **row} for row in rows], header=header), create_courthouses=True
+    )
 
 
 def court_types():
@@ -161,7 +163,7 @@ def test_a_file_from_before_the_court_type_column_still_imports(db):
 def test_a_legacy_file_with_a_row_of_the_wrong_width_names_the_line(db):
     legacy = [name for name in export.COLUMNS if name != "court_type"]
     data = csv_file({**NEW, "courthouse": "Manhattan Criminal Court"}, header=legacy) + b"a,b\r\n"
-    report = import_csv(data)
+    report = import_incidents(data, create_courthouses=True)
     assert not report.written
     assert report.errors == [f"line 3: expected {len(legacy)} values, found 2"]
 
@@ -188,7 +190,7 @@ def test_export_then_import_into_an_empty_database_keeps_court_types(client, cou
 
     Incident.objects.all().delete()
     Courthouse.objects.all().delete()
-    assert import_csv(data).written
+    assert import_incidents(data, create_courthouses=True).written
 
     def comparable(rows):
         ignored = ("id", "created_at", "updated_at")

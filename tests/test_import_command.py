@@ -51,7 +51,7 @@ def test_a_dry_run_reports_and_writes_nothing(brooklyn, tmp_path):
             {"courthouse": "New Court", "courthouse_city": "Albany", "county_fips": "36001"},
         ),
     )
-    out, _ = run(path, "--dry-run")
+    out, _ = run(path, "--dry-run", "--create-courthouses")
     assert out.startswith(
         "Dry run, nothing written: 2 rows: 2 to create, 0 to update, 0 unchanged, 1 courthouses to create"
     )

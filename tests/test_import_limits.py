@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from incidents.imports import import_csv
 from incidents.limits import SUMMARY_MAX_CHARS
 from incidents.models import Incident
+from incidents.services import import_incidents
 
 from .factories import CourthouseFactory, IncidentFactory
 from .test_import import csv_file, token_of, upload
@@ -31,7 +31,7 @@ def brooklyn(db):
 
 
 def test_a_court_administrator_cannot_set_verification_on_a_new_incident(brooklyn, court_admin):
-    report = import_csv(csv_file(UNVERIFIED, {"verification": "verified"}), user=court_admin)
+    report = import_incidents(csv_file(UNVERIFIED, {"verification": "verified"}), user=court_admin)
     assert report.errors == [
         "line 3, column verification: only a reviewer may set the verification; "
         "this row would change it from unverified to verified"
@@ -41,7 +41,7 @@ def test_a_court_administrator_cannot_set_verification_on_a_new_incident(brookly
 
 def test_a_court_administrator_cannot_change_the_verification_of_an_incident(brooklyn, court_admin):
     IncidentFactory(reference="OCA-1", courthouse=brooklyn, verification="verified")
-    report = import_csv(csv_file({"reference": "OCA-1", "verification": "disputed"}), user=court_admin)
+    report = import_incidents(csv_file({"reference": "OCA-1", "verification": "disputed"}), user=court_admin)
     assert report.errors == [
         "line 2, column verification: only a reviewer may set the verification; "
         "this row would change it from verified to disputed"
@@ -52,13 +52,13 @@ def test_a_court_administrator_cannot_change_the_verification_of_an_incident(bro
 def test_a_court_administrator_may_import_rows_that_keep_the_verification(brooklyn, court_admin):
     IncidentFactory(reference="OCA-1", courthouse=brooklyn, verification="verified", summary="Old.")
     rows = [{"reference": "OCA-1", "verification": "verified", "summary": "New."}, UNVERIFIED]
-    report = import_csv(csv_file(*rows), user=court_admin)
+    report = import_incidents(csv_file(*rows), user=court_admin)
     assert report.written and (report.created, report.updated) == (1, 1)
 
 
 def test_a_reviewer_may_set_verification_through_the_import(brooklyn, court_admin, reviewer):
     court_admin.groups.add(*reviewer.groups.all())
-    report = import_csv(csv_file({"verification": "disputed"}), user=court_admin)
+    report = import_incidents(csv_file({"verification": "disputed"}), user=court_admin)
     assert report.written and Incident.objects.get().verification == "disputed"
 
 
@@ -67,14 +67,14 @@ def test_a_reviewer_may_set_verification_through_the_import(brooklyn, court_admi
 
 def test_a_summary_over_the_limit_is_an_error_on_its_line_and_the_rest_is_read(brooklyn, superuser):
     rows = [{"summary": "x" * (SUMMARY_MAX_CHARS + 1)}, {"summary": "x" * 150_000}, {"outcome": "bad"}]
-    report = import_csv(csv_file(*rows), user=superuser)
+    report = import_incidents(csv_file(*rows), user=superuser)
     assert report.errors[0] == f"line 2, column summary: longer than {SUMMARY_MAX_CHARS:,} characters"
     assert report.errors[1].startswith("line 3: a value is longer than")
     assert not Incident.objects.exists()
 
 
 def test_a_summary_of_the_longest_length_is_imported(brooklyn, superuser):
-    report = import_csv(csv_file({"summary": "=" + "x" * (SUMMARY_MAX_CHARS - 1)}), user=superuser)
+    report = import_incidents(csv_file({"summary": "=" + "x" * (SUMMARY_MAX_CHARS - 1)}), user=superuser)
     assert report.written and len(Incident.objects.get().summary) == SUMMARY_MAX_CHARS
 
 
@@ -84,25 +84,25 @@ def test_a_summary_of_the_longest_length_is_imported(brooklyn, superuser):
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
 def test_a_utf16_or_utf32_file_is_asked_for_in_utf8(brooklyn, superuser, encoding):
     data = csv_file({}).decode().encode(encoding)
-    report = import_csv(data, user=superuser)
+    report = import_incidents(data, user=superuser)
     assert len(report.errors) == 1
     assert report.errors[0].startswith("line 1: the file is UTF-16/UTF-32 text: save as UTF-8")
 
 
 @pytest.mark.parametrize("count", ["٣", "３", "߃"])
 def test_a_people_count_in_other_digits_is_refused(brooklyn, superuser, count):
-    report = import_csv(csv_file({"people_count": count}), user=superuser)
+    report = import_incidents(csv_file({"people_count": count}), user=superuser)
     assert report.errors == [f"line 2, column people_count: {count!r} is not a whole number of 0 or more"]
 
 
 @pytest.mark.parametrize("day", ["1989-12-31", "0024-05-01", "0001-01-01"])
 def test_a_date_before_1990_is_refused(brooklyn, superuser, day):
-    report = import_csv(csv_file({"date": day}), user=superuser)
+    report = import_incidents(csv_file({"date": day}), user=superuser)
     assert report.errors == [f"line 2, column date: {day} is before 1990-01-01, the earliest date accepted"]
 
 
 def test_the_earliest_date_is_accepted(brooklyn, superuser):
-    assert import_csv(csv_file({"date": "1990-01-01"}), user=superuser).written
+    assert import_incidents(csv_file({"date": "1990-01-01"}), user=superuser).written
 
 
 # Bounded memory, one reading -------------------------------------------------------
@@ -136,14 +136,14 @@ def many_rows(count, prefix, summary="s" * 200):
 def test_the_file_is_read_once(brooklyn, superuser, dry_run):
     data = many_rows(300, "ONCE")
     source = CountingFile(data)
-    assert import_csv(source, user=superuser, dry_run=dry_run).created == 300
+    assert import_incidents(source, user=superuser, dry_run=dry_run).created == 300
     assert source.read_bytes <= len(data) + 4  # the first four bytes are looked at first
 
 
 def peak_memory(data, user, dry_run):
     tracemalloc.start()
     try:
-        report = import_csv(data, user=user, dry_run=dry_run)
+        report = import_incidents(data, user=user, dry_run=dry_run)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -213,7 +213,7 @@ def test_two_simultaneous_confirmations_import_the_file_once(brooklyn, uploads, 
     client.force_login(superuser)
     token = token_of(upload(client, csv_file({}, {"summary": "Second."})))
     together = threading.Barrier(2)
-    real = import_csv
+    real = import_incidents
 
     def waiting_import(*args, **kwargs):
         # Each confirmation that gets this far waits for the other: both come in
@@ -224,7 +224,7 @@ def test_two_simultaneous_confirmations_import_the_file_once(brooklyn, uploads, 
             pass
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("incidents.views.staff_import.import_csv", waiting_import)
+    monkeypatch.setattr("incidents.services.import_incidents", waiting_import)
     responses = []
 
     def confirm():

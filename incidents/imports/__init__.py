@@ -1,19 +1,18 @@
-"""Bulk import of the export's CSV format (docs: "CSV format").
+"""Bulk import of CSV files in the export's format, or any subset of its columns (docs/csv.md).
 
-One function, `import_csv`, serves the web preview, the web confirmation and the
-`import_incidents` command, on every database, and reads the file once:
+`services.import_incidents` is the one entry point (web preview, web confirmation,
+the `import_incidents` command): it owns the transaction, the table lock and the
+data version, and calls `run` here, which reads the file once:
 
     reading.rows        bytes -> checked rows (one record in memory at a time)
     planning.events     rows -> create / update, with a lookup of each batch's references
     writing.*Writer     those events -> the database (a dry run writes nothing)
 
 What is kept for the whole file is its references and their first lines (to
-name both lines of a repeat), the courthouses it creates, the first rows of
-each kind for the preview, and errors up to a cap. Every row is checked with the
-model's own choices, lengths, validators and `Incident.clean()` rules.
-Everything is written in one transaction, with one history row for each incident
-actually created or changed; a file with any error, or a dry run, leaves the
-database as it was.
+name both lines of a repeat), the courthouses it creates or does not know, the
+first rows of each kind for the preview, and errors up to a cap. Every row is
+checked with the model's own choices, lengths, validators and `Incident.clean()`
+rules. One history row is written for each incident actually created or changed.
 """
 
 import io
@@ -21,42 +20,43 @@ import io
 from django.db import IntegrityError, connection, transaction
 
 from . import planning, reading, writing
-from .reading import check_size
+from .reading import IGNORED_COLUMNS, IMPORT_COLUMNS, REQUIRED_COLUMNS, check_size
 from .report import ImportReport
+from .writing import lock_incidents
 
-__all__ = ["ImportReport", "check_size", "import_csv"]
+__all__ = [
+    "IGNORED_COLUMNS",
+    "IMPORT_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ImportReport",
+    "check_size",
+    "lock_incidents",
+    "opened",
+    "run",
+]
 
 
-def import_csv(source, *, user=None, dry_run=False, progress=None):
-    """Check `source` (bytes, or a binary file that can seek) and, unless dry_run or any error, write it.
-
-    Returns an ImportReport; `report.written` says whether anything was saved.
-    """
-    report = ImportReport()
+def opened(source, report):
+    """`source` (bytes, or a binary file that can seek) as a binary file; None after reporting
+    why it cannot be read as CSV text."""
     raw = io.BytesIO(source) if isinstance(source, bytes) else source
-    if not reading.opens(raw, report):
-        return report
-    with transaction.atomic():
-        progress = progress or (lambda message: None)
-        _run(raw, report, user, dry_run, progress)
-        if report.error_count or dry_run:
-            # Nothing may commit; a dry run has written nothing to roll back.
-            transaction.set_rollback(True)
-            return report
-    report.written = True
-    progress(f"created {report.created:,} incidents and updated {report.updated:,}")
-    return report
+    return raw if reading.opens(raw, report) else None
 
 
-def _run(raw, report, user, dry_run, progress):
+def run(raw, report, *, user, dry_run, create_courthouses, progress):
+    """Read, plan and, unless dry_run, write the file, in the caller's transaction.
+
+    The caller rolls back when the report has any error; on PostgreSQL it holds
+    lock_incidents() for a real import.
+    """
+    options = {"user": user, "create_courthouses": create_courthouses, "progress": progress}
     if dry_run:
-        return _read(raw, report, user, writing.DryRun(report), progress)
+        return _read(raw, report, writing.DryRun(report), **options)
     if connection.vendor != "postgresql":
-        return _read(raw, report, user, writing.OrmWriter(report, user), progress)
-    writing.lock_incidents()
+        return _read(raw, report, writing.OrmWriter(report, user), **options)
     try:
         with transaction.atomic():
-            return _read(raw, report, user, writing.CopyWriter(report, user, guess_new=True), progress)
+            return _read(raw, report, writing.CopyWriter(report, user, guess_new=True), **options)
     except IntegrityError as exc:
         if not writing.is_reference_clash(exc):
             raise
@@ -64,10 +64,11 @@ def _run(raw, report, user, dry_run, progress):
     progress("some references are already in the database: reading the file again")
     report.restart()
     raw.seek(0)
-    return _read(raw, report, user, writing.CopyWriter(report, user, guess_new=False), progress)
+    return _read(raw, report, writing.CopyWriter(report, user, guess_new=False), **options)
 
 
-def _read(raw, report, user, writer, progress):
-    planner = planning.Planner(planning.Known.load(), report, planning.may_review(user))
+def _read(raw, report, writer, *, user, create_courthouses, progress):
+    may_review = planning.may_review(user)
+    planner = planning.Planner(planning.Known.load(), report, may_review, create_courthouses)
     rows = reading.rows(raw, planner.known, report, progress)
     writer.run(planning.events(rows, planner, guess_new=writer.guess_new))

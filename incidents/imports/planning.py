@@ -6,23 +6,26 @@ of the next batch of rows), which the writer runs when it may: on PostgreSQL no
 query can run while a COPY is open.
 """
 
+import difflib
+import functools
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 
-from ..models import County, Courthouse, Incident, State, court_type_from_name
-from .reading import CHOICE_COLUMNS
-from .report import Place
+from ..models import STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, court_type_from_name
+from .reading import CHOICE_COLUMNS, rule_errors
+from .report import Change, Place
 
 BATCH = 2000
 CREATE, UPDATE = "create", "update"
 REVIEW = "incidents.review_incident"  # the permission of the review page, which sets verification
 DEFAULT_VERIFICATION = Incident._meta.get_field("verification").get_default()
-IMPORTED_FIELDS = (*CHOICE_COLUMNS, "date", "people_count", "source_url", "summary")
+IMPORTED_FIELDS = (*CHOICE_COLUMNS, "date", "people_count", "source_url", "summary", *STAFF_ONLY_FIELDS)
 # What decides whether a row changes its incident, and what an update writes.
 COMPARED = (*IMPORTED_FIELDS, "courthouse_id")
 UPDATED = (*COMPARED, "county_id", "state_id")
+SUGGESTIONS = 3  # closest names offered for a courthouse that does not match
 
 
 @dataclass
@@ -32,19 +35,44 @@ class Known:
     states: set
     counties: dict  # FIPS -> state code
     courthouses: dict  # Place -> [(id, county FIPS)]
+    by_name: dict = field(default_factory=dict)  # (name, state) -> [(id, county FIPS, city)]
 
     @classmethod
     def load(cls):
-        courthouses = {}
+        known = cls(
+            states=set(State.objects.values_list("code", flat=True)),
+            counties=dict(County.objects.values_list("fips", "state_id")),
+            courthouses={},
+        )
         for pk, name, city, county, state in Courthouse.objects.values_list(
             "pk", "name", "city", "county_id", "county__state_id"
         ):
-            courthouses.setdefault(Place(name, city, state), []).append((pk, county))
-        return cls(
-            states=set(State.objects.values_list("code", flat=True)),
-            counties=dict(County.objects.values_list("fips", "state_id")),
-            courthouses=courthouses,
-        )
+            known.courthouses.setdefault(Place(name, city, state), []).append((pk, county))
+            known.by_name.setdefault((name, state), []).append((pk, county, city))
+        return known
+
+    def candidates(self, place, fips):
+        """[(id, county)] of the courthouses a row may mean: by name and city, or by name alone
+        when the row has no city; only those in its county when it names one that has any."""
+        if place.city:
+            found = self.courthouses.get(place, [])
+        else:
+            found = [(pk, county) for pk, county, _ in self.by_name.get((place.name, place.state), [])]
+        return [match for match in found if match[1] == fips] or found
+
+    @functools.cached_property
+    def labels(self):
+        """{id: "Name (City)"} of the known courthouses."""
+        return {pk: f"{name} ({city})" for (name, _), rows in self.by_name.items() for pk, _, city in rows}
+
+    def closest(self, place):
+        """Up to SUGGESTIONS known courthouses of the place's state with the closest names."""
+        names = {}
+        for (name, state), rows in self.by_name.items():
+            if state == place.state:
+                names.setdefault(name.lower(), []).extend(f"{name} ({city})" for _, _, city in rows)
+        close = difflib.get_close_matches(place.name.lower(), names, SUGGESTIONS, cutoff=0.6)
+        return [label for name in close for label in names[name]][:SUGGESTIONS]
 
 
 def may_review(user):
@@ -82,38 +110,69 @@ def _batches(rows):
 class Planner:
     """Decides what each valid row does; matches and makes courthouses.
 
-    A new courthouse is made (not saved) once, for the first row naming it, and
-    kept in report.new_courthouses. Its court type is that row's, else its name's;
-    a row's court type says nothing about a courthouse that exists.
+    A courthouse that matches no known one is an error naming the closest ones,
+    unless `create_courthouses`: then it is made (not saved) once, for the first
+    row naming it, and kept in report.new_courthouses. Its court type is that
+    row's, else its name's; a row's court type says nothing about a courthouse
+    that exists. A column the file lacks keeps an updated incident's value.
     """
 
-    def __init__(self, known, report, may_review):
+    def __init__(self, known, report, may_review, create_courthouses=False):
         self.known, self.report, self.may_review = known, report, may_review
+        self.create_courthouses = create_courthouses
         self.first_lines = {}  # Place -> line of the row that made a new courthouse
-        self.matched = {}  # (Place, fips) -> courthouse id, or None for a new one
+        self.matched = {}  # (Place, fips) -> (courthouse id or None for a new one, county)
 
     def __call__(self, row, current):
         """CREATE, UPDATE or None, for a row and the values of its incident (None: new)."""
         fields, line = row.fields, row.line
-        courthouse_id = self.matched.get((row.place, row.fips), False)
-        if courthouse_id is False:
-            courthouse_id = self.courthouse(line, row.place, row.fips, row.court_type)
-            if courthouse_id is False:
+        matched = self.matched.get((row.place, row.fips))
+        if matched is None:
+            matched = self.courthouse(row)
+            if matched is None:
                 return None
-            self.matched[row.place, row.fips] = courthouse_id
-        fields.update(courthouse_id=courthouse_id, county_id=row.fips, state_id=row.place.state)
+            self.matched[row.place, row.fips] = matched
+        fields.update(courthouse_id=matched[0], county_id=matched[1], state_id=row.place.state)
+        if current is not None and not self.keep_absent(row, current):
+            return None
         if not self.verification_allowed(line, fields, current):
             return None
         if current is None:
             self.report.create(line, fields, row.place)
             return CREATE
+        return self.update(line, fields, current, row.place)
+
+    def keep_absent(self, row, current):
+        """The incident's own values where the file has no column or an empty choice; False if
+        the model's rules then fail."""
+        absent = [name for name in self.report.absent_columns if name in IMPORTED_FIELDS]
+        if not (absent or row.blank):
+            return True
+        row.fields.update({name: current[name] for name in (*absent, *row.blank)})
+        errors = rule_errors(row.fields)
+        for column, message in errors:
+            self.report.error(row.line, message, column=column)
+        return not errors
+
+    def update(self, line, fields, current, place):
         changed = [name for name in COMPARED if current[name] != fields[name]]
         if not changed:
             self.report.unchanged += 1
             return None
         fields["pk"] = current["id"]
-        self.report.update(line, fields, [name.removesuffix("_id") for name in changed])
+        fields["public"] = any(name not in STAFF_ONLY_FIELDS for name in changed)
+        self.report.update(
+            line, fields, lambda: [self.change(name, current, fields, place) for name in changed]
+        )
         return UPDATE
+
+    def change(self, name, current, fields, place):
+        """A Change for the preview: a courthouse by its name, anything else as it is stored."""
+        old, new = current[name], fields[name]
+        if name == "courthouse_id":
+            name, old = "courthouse", self.known.labels.get(old, old)
+            new = self.known.labels.get(new) or f"{place.name} ({place.city})"
+        return Change(name, _shown(old), _shown(new))
 
     def verification_allowed(self, line, fields, current):
         before = current["verification"] if current else DEFAULT_VERIFICATION
@@ -127,27 +186,58 @@ class Planner:
         )
         return False
 
-    def courthouse(self, line, place, fips, court_type):
-        """The matched courthouse's id (None for a new one), or False after an error."""
-        matches = self.known.courthouses.get(place)
-        if matches:
-            for pk, county in matches:
-                if county == fips:
-                    return pk
-            self.county_error(line, place, f"{matches[0][1]}, not {fips}")
-            return False
+    def courthouse(self, row):
+        """(id, county) of the row's courthouse, (None, county) for a new one, or None after an error."""
+        place, fips, line = row.place, row.fips, row.line
+        found = self.known.candidates(place, fips)
+        if len(found) > 1:
+            others = ", ".join(sorted(self.known.labels[pk] for pk, _ in found))
+            self.report.error(
+                line, f"several courthouses match: {others}; give courthouse_city", "courthouse"
+            )
+        elif found and fips and found[0][1] != fips:
+            self.county_error(line, place, f"{found[0][1]}, not {fips}")
+        elif found:
+            return found[0]
+        elif self.create_courthouses:
+            return self.new(line, place, fips, row.court_type)
+        else:
+            self.unknown(line, place, fips)
+        return None
+
+    def unknown(self, line, place, fips):
+        """Reports a courthouse that matches none, once, with the closest names."""
+        unknown = self.report.unknown_courthouses
+        if place in unknown:
+            return
+        unknown[place] = fips if place.city and fips else None  # None: cannot be created as written
+        close = self.known.closest(place)
+        hint = f"; did you mean: {'; '.join(close)}?" if close else ""
+        where = f"{place.city}, {place.state}" if place.city else place.state
+        self.report.error(line, f"no courthouse named {place.name!r} in {where}{hint}", column="courthouse")
+
+    def new(self, line, place, fips, court_type):
+        """(None, county) of a courthouse to create; None after an error."""
+        if not (place.city and fips):
+            missing = "courthouse_city" if not place.city else "county_fips"
+            self.report.error(line, f"a new courthouse needs its {missing}", column=missing)
+            return None
         new = self.report.new_courthouses
         if place not in new:
             new[place] = new_courthouse(place, fips, court_type)
             self.first_lines[place] = line
         if new[place].county_id != fips:
             self.county_error(line, place, f"{new[place].county_id} on line {self.first_lines[place]}")
-            return False
-        return None
+            return None
+        return None, fips
 
     def county_error(self, line, place, where):
         message = f"{place.name} ({place.city}, {place.state}) is in county {where}"
         self.report.error(line, message, column="county_fips")
+
+
+def _shown(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def new_courthouse(place, fips, court_type):

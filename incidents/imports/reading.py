@@ -10,6 +10,7 @@ import codecs
 import csv
 import datetime
 import io
+import operator
 import re
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -17,9 +18,10 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from ..choices import Outcome
 from ..export import COLUMNS, unescape_formula
 from ..limits import EARLIEST_DATE, SUMMARY_MAX_CHARS
-from ..models import CHOICE_FIELDS, LABELLED_CHOICES, Courthouse, Incident
+from ..models import CHOICE_FIELDS, LABELLED_CHOICES, STAFF_ONLY_FIELDS, Courthouse, Incident
 from .report import Place
 
 PROGRESS_EVERY = 20_000
@@ -29,12 +31,13 @@ CHUNK_BYTES = 1 << 20
 FIELD_LIMIT = 2 * SUMMARY_MAX_CHARS
 
 CHOICE_COLUMNS = tuple(name for name in COLUMNS if name in CHOICE_FIELDS)
-# Columns the format gained after its first files. A file without them (an older
-# export) is still read, as if their values were empty.
-ADDED_COLUMNS = ("court_type",)
-FIRST_COLUMNS = tuple(name for name in COLUMNS if name not in ADDED_COLUMNS)
-HEADERS = (COLUMNS, FIRST_COLUMNS)
-TEXT_COLUMNS = ("reference", "source_url", "summary")
+# What a file may hold: the export's columns, then the staff-only ones (never exported).
+IMPORT_COLUMNS = (*COLUMNS, *STAFF_ONLY_FIELDS)
+# The only columns a file must have; any other may be absent, in any order.
+REQUIRED_COLUMNS = ("date", "state", "courthouse", "outcome")
+# Read and ignored: the export writes them, so that an exported file imports as it is.
+IGNORED_COLUMNS = ("id", "county", "created_at", "updated_at")
+TEXT_COLUMNS = ("reference", "source_url", "summary", *STAFF_ONLY_FIELDS)
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 COUNT = re.compile(r"[0-9]{1,9}")  # \d would take other scripts' digits ("٣")
 
@@ -47,18 +50,28 @@ LIMITS = {
     "reference": _max_length(Incident, "reference"),
     "source_url": _max_length(Incident, "source_url"),
     "summary": SUMMARY_MAX_CHARS,
+    "internal_notes": SUMMARY_MAX_CHARS,
+    "docket_number": _max_length(Incident, "docket_number"),
+    "reporter_contact": _max_length(Incident, "reporter_contact"),
     "courthouse": _max_length(Courthouse, "name"),
     "courthouse_city": _max_length(Courthouse, "city"),
 }
 URL_VALIDATORS = Incident._meta.get_field("source_url").validators
-INDEX = {name: n for n, name in enumerate(COLUMNS)}
+INDEX = {name: n for n, name in enumerate(IMPORT_COLUMNS)}
+# (column, its index, {value: the model's own value}, the value of an empty cell or None: an error)
 CHOICE_SPEC = [
-    (name, INDEX[name], {str(value): str(value) for value in CHOICE_FIELDS[name].values})
+    (
+        name,
+        INDEX[name],
+        {str(value): str(value) for value in CHOICE_FIELDS[name].values},
+        None if name in REQUIRED_COLUMNS else str(Incident._meta.get_field(name).get_default()),
+    )
     for name in CHOICE_COLUMNS
 ]
 # A courthouse's, read for a new courthouse only; empty: its name decides (planning).
 COURT_TYPES = {"": "", **{str(value): str(value) for value in LABELLED_CHOICES["court_type"].values}}
 RULE_FIELDS = ("date", "date_precision", "outcome", "people_count")  # what Incident.clean() reads
+RULE_KEY = operator.itemgetter(*RULE_FIELDS)
 NOT_UTF8 = 'save it as UTF-8 ("CSV UTF-8" in Excel) and try again'
 # Where the first four bytes of UTF-16 or UTF-32 text without a byte-order mark are zero.
 WIDE_ZEROS = {
@@ -79,6 +92,7 @@ class Row:
     place: Place
     fips: str
     court_type: str  # one of COURT_TYPES; empty when the file leaves it to the courthouse's name
+    blank: list  # fields whose cell is empty (or absent): a new incident gets the default, an update keeps
 
 
 def check_size(size):
@@ -163,20 +177,24 @@ def _records(raw, report, progress):
 
 
 def _header(reader, report):
-    """The file's columns, one of HEADERS; None after reporting what is wrong with them."""
+    """The file's columns, lower-cased and stripped; None after reporting what is wrong with them."""
     header = next(reader, None)
     if header is None or not "".join(header).strip():
         if not any("".join(record).strip() for record in reader):
             report.error(1, "the file is empty; expected a header line and rows")
             return None
-    header = tuple(header or ())
-    return header if _check_header(header, report) else None
+    header = tuple(name.strip().lower() for name in header or ())
+    if not _check_header(header, report):
+        return None
+    report.absent_columns = tuple(
+        name for name in IMPORT_COLUMNS if name not in header and name not in IGNORED_COLUMNS
+    )
+    return header
 
 
 def _body(reader, header, report, progress):
-    """(line, record) with a value for each of COLUMNS: "" for a column the header lacks."""
-    limit, width = settings.IMPORT_MAX_ROWS, len(header)
-    absent = [n for n, name in enumerate(COLUMNS) if name not in header]  # ascending: each insert lands right
+    """(line, record) with a value for each of IMPORT_COLUMNS: empty for an absent column."""
+    limit, width, pick = settings.IMPORT_MAX_ROWS, len(header), _picker(header)
     last = reader.line_num  # a record's line is the one after the previous record's last
     for record in reader:
         line, last = last + 1, reader.line_num
@@ -189,13 +207,20 @@ def _body(reader, header, report, progress):
         if len(record) != width:
             report.error(line, f"expected {width} values, found {len(record)}")
         else:
-            for n in absent:
-                record.insert(n, "")
-            yield line, record
+            yield line, pick(record)
         if report.rows % PROGRESS_EVERY == 0:
             progress(f"read {report.rows:,} rows")
     if not report.rows:
         report.error(2, "the file has a header but no rows")
+
+
+def _picker(header):
+    """A function from a record in `header`'s order to its values in IMPORT_COLUMNS' order."""
+    absent = [name for name in IMPORT_COLUMNS if name not in header]
+    at = {name: n for n, name in enumerate((*header, *absent))}
+    defaults = [""] * len(absent)
+    getter = operator.itemgetter(*(at[name] for name in IMPORT_COLUMNS))
+    return lambda record: getter(record + defaults)
 
 
 def _malformed(exc):
@@ -222,19 +247,15 @@ def _undecodable(raw):
 
 
 def _check_header(header, report):
-    if header in HEADERS:
-        return True
-    for name in FIRST_COLUMNS:  # an added column may be absent, not out of place
-        if name not in header:
-            report.error(1, "this column is missing", column=name)
     for n, name in enumerate(header):
-        if name not in COLUMNS:
+        if name not in IMPORT_COLUMNS:
             report.error(1, "not a column of this format", column=name or f"#{n + 1} (empty)")
         elif header.index(name) != n:
             report.error(1, "this column appears twice", column=name)
-    if not report.error_count:
-        report.error(1, f"the columns are not in the export's order: {', '.join(COLUMNS)}")
-    return False
+    for name in REQUIRED_COLUMNS:
+        if name not in header:
+            report.error(1, "this column is missing; it is required", column=name)
+    return not report.error_count
 
 
 class RowChecker:
@@ -250,19 +271,25 @@ class RowChecker:
         self.dates, self.rules, self.seen = {}, {}, {}
 
     def __call__(self, line, record):
-        """A Row, or None after reporting its errors; `record` has a value for each of COLUMNS."""
+        """A Row, or None after reporting its errors; `record` has a value for each of IMPORT_COLUMNS."""
         report = self.report
         # The test is inlined: a call per value would cost 0.3 s per 100,000 rows.
         values = [unescape_formula(value) if value[:1] == "'" else value for value in record]
         errors_before = report.error_count
-        fields = {}
-        for name, at, allowed in CHOICE_SPEC:
+        fields, blank = {}, []
+        for name, at, allowed, default in CHOICE_SPEC:
             # The model's own value object: a million rows then share a dozen strings.
             value = fields[name] = allowed.get(values[at])
-            if value is None:
+            if value is None and values[at] == "" and default is not None:
+                fields[name] = default
+                blank.append(name)
+            elif value is None:
                 report.error(line, _not_a_choice(values[at], name), column=name)
         fields["date"] = self.date(line, values[INDEX["date"]])
-        fields["people_count"] = _count(line, values[INDEX["people_count"]], report)
+        count = values[INDEX["people_count"]]
+        fields["people_count"] = _count(line, count, fields["outcome"], report)
+        if not count:
+            blank.append("people_count")
         for name in TEXT_COLUMNS:
             fields[name] = values[INDEX[name]]
         _check_text(line, fields, report)
@@ -272,7 +299,7 @@ class RowChecker:
             self.model_rules(line, fields)
         if report.error_count > errors_before or self.repeated(line, fields["reference"]):
             return None
-        return Row(line, fields, place, fips, court_type)
+        return Row(line, fields, place, fips, court_type, blank)
 
     def date(self, line, value):
         if value not in self.dates:
@@ -290,9 +317,9 @@ class RowChecker:
 
     def model_rules(self, line, fields):
         """Incident.clean()'s rules, with the model's own messages."""
-        key = tuple(fields[name] for name in RULE_FIELDS)
+        key = RULE_KEY(fields)
         if key not in self.rules:
-            self.rules[key] = _clean_errors(dict(zip(RULE_FIELDS, key)))
+            self.rules[key] = rule_errors(fields)
         for column, message in self.rules[key]:
             self.report.error(line, message, column=column)
 
@@ -307,12 +334,13 @@ class RowChecker:
         return first != line
 
 
-def _clean_errors(values):
+def rule_errors(fields):
+    """[(column, message)] of Incident.clean() for these fields' values."""
     # clean() reads only these values; a namespace stands in for an Incident,
     # whose creation costs more than the rest of the row's checks. A rule reading
     # another field fails loudly here (AttributeError) instead of being skipped.
     try:
-        Incident.clean(SimpleNamespace(**values))
+        Incident.clean(SimpleNamespace(**{name: fields[name] for name in RULE_FIELDS}))
     except ValidationError as exc:
         return [(column, message) for column, messages in exc.message_dict.items() for message in messages]
     return []
@@ -330,7 +358,10 @@ def _date(value):
         return None
 
 
-def _count(line, value, report):
+def _count(line, value, outcome, report):
+    """The people count; empty (or an absent column): 1 for an arrest, else 0."""
+    if not value:
+        return 1 if outcome == Outcome.ARRESTED else 0
     if COUNT.fullmatch(value):
         return int(value)
     report.error(line, f"{value!r} is not a whole number of 0 or more", column="people_count")
@@ -351,20 +382,20 @@ def _check_text(line, fields, report):
 
 
 def _place(line, values, known, report):
-    """(Place, county FIPS), checking state and county."""
+    """(Place, county FIPS), checking state and county; an empty city or FIPS is left to planning."""
     state, fips = values[INDEX["state"]], values[INDEX["county_fips"]]
     name, city = values[INDEX["courthouse"]], values[INDEX["courthouse_city"]]
     if state not in known.states:
         report.error(line, f"unknown state {state!r} (expected a USPS code such as NY)", column="state")
     county_state = known.counties.get(fips)
-    if county_state is None:
+    if fips and county_state is None:
         report.error(line, f"unknown county FIPS code {fips!r}", column="county_fips")
-    elif state in known.states and county_state != state:
+    elif fips and state in known.states and county_state != state:
         report.error(line, f"county {fips} is in {county_state}, not {state}", column="county_fips")
+    if not name.strip():
+        report.error(line, "must not be empty", column="courthouse")
     for column, value in (("courthouse", name), ("courthouse_city", city)):
-        if not value.strip():
-            report.error(line, "must not be empty", column=column)
-        elif len(value) > LIMITS[column]:
+        if len(value) > LIMITS[column]:
             report.error(line, f"longer than {LIMITS[column]} characters", column=column)
     return Place(name, city, state), fips
 

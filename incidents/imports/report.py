@@ -28,10 +28,18 @@ class Created(NamedTuple):
     outcome: str
 
 
+class Change(NamedTuple):
+    """One value an update changes, as stored (a courthouse as "Name (City)")."""
+
+    field: str
+    old: object
+    new: object
+
+
 class Updated(NamedTuple):
     line: int
     reference: str
-    changed: list  # field names
+    changes: list  # [Change]
 
 
 @dataclass
@@ -43,6 +51,10 @@ class ImportReport:
     creates: list = field(default_factory=list)  # [Created], the first PREVIEW_ROWS
     updates: list = field(default_factory=list)  # [Updated], the first PREVIEW_ROWS
     new_courthouses: dict = field(default_factory=dict)  # {Place: Courthouse}
+    # Courthouses that match none, to create with `create_courthouses`: {Place: county FIPS,
+    # or None when the file lacks what a new courthouse needs (its city or county)}
+    unknown_courthouses: dict = field(default_factory=dict)
+    absent_columns: tuple = ()  # importable columns the file lacks (defaults, or kept on update)
     errors: list = field(default_factory=list)
     error_count: int = 0
     written: bool = False
@@ -62,10 +74,20 @@ class ImportReport:
         if len(self.creates) < PREVIEW_ROWS:
             self.creates.append(Created(line, fields["reference"], fields["date"], place, fields["outcome"]))
 
-    def update(self, line, fields, changed):
+    def update(self, line, fields, changes):
+        """`changes()` gives the row's [Change]; it is called only for the rows the preview lists."""
         self.updated += 1
         if len(self.updates) < PREVIEW_ROWS:
-            self.updates.append(Updated(line, fields["reference"], changed))
+            self.updates.append(Updated(line, fields["reference"], changes()))
+
+    @property
+    def creatable_courthouses(self):
+        """{Place: county FIPS} of the courthouses a tick (or --create-courthouses) would create,
+        when they are the file's only errors; else empty."""
+        unknown = self.unknown_courthouses
+        if not unknown or self.error_count != len(unknown) or None in unknown.values():
+            return {}
+        return unknown
 
     @property
     def error_lines(self):

@@ -28,12 +28,10 @@ from django.db import connection
 from django.db.models import Case, CharField, F, Max, Min, Value, When
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import choices
-from ..cache import bump_data_version
-from ..models import Courthouse, Incident
+from ..models import STAFF_ONLY_FIELDS, Courthouse, Incident, free_slug
 from .planning import BATCH, CREATE, UPDATE, UPDATED, in_size
 from .reading import CHOICE_COLUMNS
 
@@ -104,7 +102,6 @@ class Writer(DryRun):
         if self.first_id is not None:
             _settle_references(self.token, self.first_id, self.highest)
             self.record_history()
-        bump_data_version()  # bulk writes send no post_save signal; cached figures must still go stale
 
     def record_history(self):
         """bulk_create_with_history has written it already."""
@@ -156,10 +153,12 @@ def _update_incidents(rows, user, now, history):
     for start in range(0, len(pks), size):
         incidents += Incident.objects.select_for_update().filter(pk__in=pks[start : start + size])
     for incident in incidents:
+        fields = by_pk[incident.pk]
         for name in UPDATED:
-            setattr(incident, name, by_pk[incident.pk][name])
-        incident.updated_at, incident.updated_by = now, user
-        incident.last_change = choices.Change.UPDATED
+            setattr(incident, name, fields[name])
+        if fields["public"]:  # a change of staff-only notes keeps the public updated_at
+            incident.updated_at, incident.last_change = now, choices.Change.UPDATED
+        incident.updated_by = user
         incident.version += 1
     fields = [*UPDATED, "updated_at", "updated_by_id", "version", "last_change"]
     bulk_update_with_history(incidents, Incident, fields, batch_size=BATCH // 2, **history)
@@ -213,20 +212,9 @@ def _create_courthouses(courthouses, history):
         return
     taken = set(Courthouse.objects.values_list("slug", flat=True))
     for courthouse in courthouses:
-        courthouse.slug = _free_slug(courthouse, taken)
+        courthouse.slug = free_slug(courthouse.name, courthouse.city, taken.__contains__)
+        taken.add(courthouse.slug)
     bulk_create_with_history(courthouses, Courthouse, batch_size=BATCH, **history)
-
-
-def _free_slug(courthouse, taken):
-    """The slug Courthouse.save() would choose, checked against `taken` in memory."""
-    base = slugify(courthouse.name)[:200] or "courthouse"
-    if base in taken:
-        base = slugify(f"{courthouse.name} {courthouse.city}")[:200] or "courthouse"
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    taken.add(slug)
-    return slug
 
 
 # PostgreSQL: rows streamed into COPY ------------------------------------------
@@ -242,6 +230,7 @@ ROW_COLUMNS = (
     "people_count",
     "source_url",
     "summary",
+    *STAFF_ONLY_FIELDS,
     "county_id",
     "state_id",
 )
@@ -256,9 +245,11 @@ class CopyWriter(Writer):
 
     def run(self, events):
         columns, fixed = _fixed_columns(Incident, _fixed_values(self.user, self.now))
+        _defer_gin()
         _copy_items(self.items(events), [*ROW_COLUMNS, *columns], f"\t{fixed}\n")
         if not self.report.error_count:
             self.finish()
+            _merge_gin()
 
     def items(self, events):
         """COPY lines, and the database work to run between COPYs, while no row has an error."""
@@ -294,6 +285,29 @@ class CopyWriter(Writer):
         _copy_history(self.first_id, self.user, self.now)
 
 
+# The full-text index (migration 0015, incidents/search.py) costs each inserted row
+# several times what a b-tree does. Its new entries wait in the index's pending list
+# and are merged in bulk, which is cheaper the larger the list: this transaction's is
+# allowed PENDING_LIST_KB (the default is 4 MB), and is merged before the commit.
+PENDING_LIST_KB = 256 * 1024
+GIN_INDEXES = """
+    SELECT c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+    WHERE i.indrelid = %s::regclass AND a.amname = 'gin'"""
+
+
+def _defer_gin():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL gin_pending_list_limit = {PENDING_LIST_KB}")
+
+
+def _merge_gin():
+    """Every GIN index of the incident table with its pending list merged into it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT gin_clean_pending_list(oid) FROM ({GIN_INDEXES}) AS gin", [Incident._meta.db_table]
+        )
+
+
 def is_reference_clash(exc):
     """Whether an IntegrityError is an existing reference, which CopyWriter(guess_new=True) may meet."""
     return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == REFERENCE_UNIQUE
@@ -310,6 +324,7 @@ def _copy_line(pk, reference, fields):
             str(fields["people_count"]),
             fields["source_url"].translate(COPY_ESCAPES),
             fields["summary"].translate(COPY_ESCAPES),
+            *[fields[name].translate(COPY_ESCAPES) for name in STAFF_ONLY_FIELDS],
             fields["county_id"],
             fields["state_id"],
         )

@@ -1,7 +1,9 @@
 """Staff import: upload a CSV, preview everything it would do, then confirm.
 
-The file waits between the two steps in a private folder; incidents/imports/ reads,
-plans and writes it."""
+The file waits between the two steps in a private folder; services.import_incidents
+reads, plans and writes it. A file whose only errors are courthouses that match
+none can be checked again from the preview with "create these courthouses" ticked.
+"""
 
 import os
 import re
@@ -15,15 +17,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import limits
-from ..forms import (
-    ImportForm,
-)
-from ..imports import import_csv
+from .. import export, limits, services
+from ..forms import ImportForm
+from ..imports import IGNORED_COLUMNS, IMPORT_COLUMNS, REQUIRED_COLUMNS
 from .staff import IMPORT, _posted, staff_only
 
 UPLOAD_SALT = "incidents.import.upload"
@@ -35,26 +36,60 @@ PREVIEW_ROWS = 200
 def incident_import(request):
     """Upload, then a preview of everything the file would do; nothing is written yet."""
     _expire_uploads()
+    if request.method == "GET" and request.GET.get("template") == "csv":
+        return _template_csv()
+    if request.method == "POST" and "token" in request.POST:
+        return _check_again(request)
     form = ImportForm(_posted(request), request.FILES or None)
     if not (form.is_bound and form.is_valid()):
-        context = {
-            "form": form,
-            "max_bytes": settings.IMPORT_MAX_BYTES,
-            "max_rows": settings.IMPORT_MAX_ROWS,
-            "summary_max_chars": limits.SUMMARY_MAX_CHARS,
-            "earliest_date": limits.EARLIEST_DATE,
-        }
-        return render(request, "incidents/staff/import_upload.html", context)
+        return render(request, "incidents/staff/import_upload.html", _upload_context(form))
     upload = form.cleaned_data["file"]
     name, path = _keep_upload(upload)
+    return _preview(request, name, path, upload.name, create=False)
+
+
+def _check_again(request):
+    """The preview of a kept upload again, with or without "create these courthouses" ticked."""
+    name = _upload_name(request.POST.get("token", ""), request.user)
+    path = _upload_path(name) if name else None
+    if path is None or not path.exists():
+        messages.error(request, _("This upload has expired or is not yours; upload the file again."))
+        return redirect("incident_import")
+    create = request.POST.get("create_courthouses") == "on"
+    return _preview(request, name, path, request.POST.get("name", "")[:200], create=create)
+
+
+def _preview(request, name, path, filename, create):
+    """A dry run of the kept file; it stays kept when there is something to confirm or to tick."""
     with path.open("rb") as kept:
-        report = import_csv(kept, user=request.user, dry_run=True)
+        report = services.import_incidents(kept, user=request.user, dry_run=True, create_courthouses=create)
     token = None
-    if not report.error_count and (report.created or report.updated):
-        token = signing.dumps({"name": name, "user": request.user.pk}, salt=UPLOAD_SALT)
+    if report.creatable_courthouses or (not report.error_count and (report.created or report.updated)):
+        payload = {"name": name, "user": request.user.pk, "create": create}
+        token = signing.dumps(payload, salt=UPLOAD_SALT)
     else:
         path.unlink(missing_ok=True)
-    return _import_page(request, "import_preview.html", report, token=token, name=upload.name)
+    return _import_page(request, "import_preview.html", report, token=token, name=filename)
+
+
+def _upload_context(form):
+    return {
+        "form": form,
+        "max_bytes": settings.IMPORT_MAX_BYTES,
+        "max_rows": settings.IMPORT_MAX_ROWS,
+        "summary_max_chars": limits.SUMMARY_MAX_CHARS,
+        "earliest_date": limits.EARLIEST_DATE,
+        "required_columns": REQUIRED_COLUMNS,
+        "ignored_columns": IGNORED_COLUMNS,
+    }
+
+
+def _template_csv():
+    """The header of every column an import reads, and nothing else: a file to fill in."""
+    columns = [name for name in IMPORT_COLUMNS if name not in IGNORED_COLUMNS]
+    response = HttpResponse(export.csv_bytes([columns]), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="incidents-import-template.csv"'
+    return response
 
 
 @staff_only(*IMPORT)
@@ -62,7 +97,7 @@ def incident_import(request):
 def incident_import_confirm(request):
     """Writes the previewed file, all or nothing, after validating it once more."""
     _expire_uploads()
-    name = _upload_name(request.POST.get("token", ""), request.user)
+    name, create = _upload_name(request.POST.get("token", ""), request.user, with_create=True)
     path = _claim_upload(name) if name else None
     if path is None:
         if name and _upload_path(name, CLAIMED).exists():
@@ -77,7 +112,7 @@ def incident_import_confirm(request):
         return redirect("incident_import")
     try:
         with path.open("rb") as kept:
-            report = import_csv(kept, user=request.user)
+            report = services.import_incidents(kept, user=request.user, create_courthouses=create)
     finally:
         path.unlink(missing_ok=True)
     if not report.written:
@@ -139,15 +174,17 @@ def _keep_upload(upload):
     return name, path
 
 
-def _upload_name(token, user):
+def _upload_name(token, user, with_create=False):
+    """The kept upload's name that a signed token gives this user (None if none), and with
+    with_create, whether the preview it came from had "create these courthouses" ticked."""
     try:
         payload = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
     except signing.BadSignature:
-        return None
+        payload = {}
     name = str(payload.get("name", ""))
     if payload.get("user") != user.pk or not re.fullmatch(r"[0-9a-f]{32}", name):
-        return None
-    return name
+        name = None
+    return (name, payload.get("create") is True) if with_create else name
 
 
 def _claim_upload(name):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/incidents/", api.api_incidents, name="api_incidents"),
     path("api/stats/", api.api_stats, name="api_stats"),
     path("data/", api.data_dictionary, name="data_dictionary"),
+    path("api/reference-figures/", api.api_reference_figures, name="api_reference_figures"),
     # for mirrors, feed readers and maps (views/changes.py, feeds.py, geojson.py)
     path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),

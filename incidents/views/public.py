@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from .. import charts
+from .. import charts, comparison
 from ..cache import cached, public_page
 from ..dictionary import VERIFICATION_MEANINGS
 from ..filters import filter_incidents
@@ -33,6 +33,7 @@ def dashboard(request):
     context = filter_page(state)
     if state.valid:
         context.update(_dashboard_parts(state))
+        context["comparisons"] = comparison.figures_for(state)
         labelled(context["latest"])
     return _render(request, "incidents/dashboard.html", context, state)
 

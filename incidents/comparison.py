@@ -10,9 +10,11 @@ as every chart, so that it is the number a reader gets by setting those filters.
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import choices
+from .cache import cached
 from .filters import filter_incidents
 from .models import ReferenceFigure
 from .stats import stats_for
@@ -31,10 +33,17 @@ COMPARABLE = {"state", "county", "court_type", "outcome", "date_after", "date_be
 
 
 def figures_for(state):
-    """The reference figures the filters of a valid, unscoped FilterState cover, each with our count."""
+    """The reference figures the filters of a valid, unscoped FilterState cover, each with our count.
+
+    Cached per filters, language and data version (a change to a figure is a write too).
+    """
     if state.scope or set(state.params) - COMPARABLE:
         return []
     data = state.filterset.form.cleaned_data
+    return cached("reference-figures", (state.key, get_language()), lambda: _covered(data))
+
+
+def _covered(data):
     figures = ReferenceFigure.objects.select_related("state").prefetch_related("counties")
     return [compared(figure) for figure in figures if covers(data, figure)]
 
@@ -84,9 +93,11 @@ def our_count(figure):
 
 
 def compared(figure):
+    """The figure and our count, ready to show or cache (nothing left to query)."""
     query = slice_params(figure).urlencode()
     return {
         "figure": figure,
+        "county_fips": sorted(c.fips for c in figure.counties.all()),
         "ours": our_count(figure),
         "our_definition": our_definition(figure),
         "our_url": f"{reverse('incident_list')}?{query}",
@@ -127,7 +138,7 @@ def as_json(row, request):
         "published": figure.published.isoformat(),
         "area": figure.area,
         "state": figure.state_id,
-        "county_fips": sorted(c.fips for c in figure.counties.all()),
+        "county_fips": row["county_fips"],
         "period_start": figure.period_start.isoformat(),
         "period_end": figure.period_end.isoformat(),
         "court_type": figure.court_type,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api, changes, feeds, geojson, health, lookups, public, staff, staff_import
+from .views import api, changes, embed, feeds, geojson, health, lookups, public, staff, staff_import
 
 urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
     path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
+    # one chart, for other sites' pages (views/embed.py)
+    path("embed/<str:name>/", embed.embed_chart, name="embed_chart"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),

@@ -74,7 +74,9 @@ def test_it_loads_the_first_figures_with_their_sources_from_the_repository():
     assert (national.state_id, national.court_type) == (None, choices.CourtType.IMMIGRATION)
 
 
-def test_the_dashboard_shows_a_covered_figure_beside_our_count_for_its_slice(client, only_our_figure, ny_2018):
+def test_the_dashboard_shows_a_covered_figure_beside_our_count_for_its_slice(
+    client, only_our_figure, ny_2018
+):
     page = client.get("/?state=NY").content.decode()
     assert "Published figures beside ours" in page
     section = page[page.index('id="reference-title"') :]
@@ -127,7 +129,12 @@ def test_the_api_serves_the_same_comparison(client, only_our_figure, ny_2018):
     [row] = response.json()["results"]
     assert row["value"] == 178 and row["publisher"] == "Immigrant Defense Project"
     assert row["definition"] == only_our_figure.definition
-    assert (row["state"], row["county_fips"], row["court_type"], row["counted"]) == ("NY", [], "state", "arrests")
+    assert (row["state"], row["county_fips"], row["court_type"], row["counted"]) == (
+        "NY",
+        [],
+        "state",
+        "arrests",
+    )
     assert (row["period_start"], row["period_end"]) == ("2018-01-01", "2018-12-31")
     ours = row["ours"]
     assert (ours["incidents"], ours["people"], ours["outcomes"]) == (2, 3, ["arrested"])

@@ -270,20 +270,20 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Everything from our own origin only: no CDN, no inline script, no eval. Plotly sets
 # inline styles, hence 'unsafe-inline' for styles alone; PNG downloads use data:/blob:.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+_CSP_SOURCES = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+]
+CONTENT_SECURITY_POLICY = "; ".join([*_CSP_SOURCES, "frame-ancestors 'none'"])
+# /embed/<chart>/ alone may be shown in a frame, by any site (incidents/views/embed.py).
+EMBED_CONTENT_SECURITY_POLICY = "; ".join([*_CSP_SOURCES, "frame-ancestors *"])
 
 LOGGING = {
     "version": 1,

@@ -33,7 +33,6 @@ def dashboard(request):
     context = filter_page(state)
     if state.valid:
         context.update(_dashboard_parts(state))
-        context["comparisons"] = comparison.figures_for(state)
         labelled(context["latest"])
     return _render(request, "incidents/dashboard.html", context, state)
 
@@ -113,7 +112,11 @@ def _place_page(request, state):
 
 
 def _dashboard_parts(state):
-    return _cached_charts("dashboard", state, lambda today: charts.dashboard(state, today=today))
+    return _cached_charts(
+        "dashboard",
+        state,
+        lambda today: {**charts.dashboard(state, today=today), "comparisons": comparison.figures_for(state)},
+    )
 
 
 def _cached_charts(name, state, build):
@@ -133,7 +136,11 @@ def _cached_charts(name, state, build):
             "".join(
                 render_to_string(
                     "incidents/_chart.html",
-                    {"chart": chart, "stats_query": state.queries["stats"]},
+                    {
+                        "chart": chart,
+                        "stats_query": state.queries["stats"],
+                        "embed": charts.embed_name(chart),
+                    },
                 )
                 for chart in parts.pop("charts")
             )

@@ -44,13 +44,22 @@ def figures_for(state):
 
 
 def _covered(data):
-    figures = ReferenceFigure.objects.select_related("state").prefetch_related("counties")
-    return [compared(figure) for figure in figures if covers(data, figure)]
+    return [row for row in all_compared() if covers(data, row["figure"], row["county_fips"])]
 
 
-def covers(data, figure):
-    """Whether filters (a form's cleaned_data) select all of the figure's slice."""
-    counties = {c.fips for c in figure.counties.all()}
+def all_compared():
+    """Every figure with our count, computed once per data version and language for all filters."""
+    return cached("reference-figures:all", get_language(), lambda: [compared(f) for f in _figures()])
+
+
+def _figures():
+    return ReferenceFigure.objects.select_related("state").prefetch_related("counties")
+
+
+def covers(data, figure, counties=None):
+    """Whether filters (a form's cleaned_data) select all of the figure's slice (its county
+    codes given, or read from the database)."""
+    counties = set(counties if counties is not None else (c.fips for c in figure.counties.all()))
     return (
         _includes(data.get("state"), {figure.state_id} if figure.state_id else None)
         and _includes(data.get("county"), counties or None)

@@ -720,7 +720,7 @@ class ReferenceFigure(models.Model):
     definition = models.TextField(
         _("definition"),
         validators=[MaxLengthValidator(1000)],
-        help_text=_("What the publisher counted, in its own terms."),
+        help_text=_("What the publisher counted, as it defines it."),
     )
 
     class Meta:

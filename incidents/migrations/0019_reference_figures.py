@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
                 (
                     "definition",
                     models.TextField(
-                        help_text="What the publisher counted, in its own terms.",
+                        help_text="What the publisher counted, as it defines it.",
                         validators=[django.core.validators.MaxLengthValidator(1000)],
                         verbose_name="definition",
                     ),

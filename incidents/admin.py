@@ -6,7 +6,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .forms import IncidentAdminForm
-from .models import County, Courthouse, CoverageChange, Incident, PolicyEvent, Redaction, State
+from .models import (
+    County,
+    Courthouse,
+    CoverageChange,
+    Incident,
+    PolicyEvent,
+    Redaction,
+    ReferenceFigure,
+    State,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -133,3 +142,14 @@ class RedactionAdmin(ReadOnlyAdmin):
     list_filter = ["field"]
     list_select_related = ["incident__courthouse", "redacted_by"]
     date_hierarchy = "redacted_at"
+
+
+@admin.register(ReferenceFigure)
+class ReferenceFigureAdmin(admin.ModelAdmin):
+    """Figures others published; the dashboard shows each beside our count (comparison.py)."""
+
+    list_display = ["publisher", "area", "period_start", "period_end", "counted", "value"]
+    list_filter = ["publisher", "counted", "court_type", "state"]
+    search_fields = ["publisher", "title", "area", "definition"]
+    autocomplete_fields = ["counties"]
+    date_hierarchy = "period_start"

@@ -759,9 +759,22 @@ def headline(by_outcome, counties, courthouses, latest):
 
 
 def _breakdowns(state, source, dimensions):
-    return [
-        bar_chart(f"chart-{by}", str(title), by, stats_for(state, by), source) for by, title in dimensions
-    ]
+    return [_breakdown(state, source, by, title) for by, title in dimensions]
+
+
+def _breakdown(state, source, by, title):
+    return bar_chart(f"chart-{by}", str(title), by, stats_for(state, by), source)
+
+
+def _map(state, stats, source, link_query):
+    return map_chart(
+        stats["county"],
+        stats["state"],
+        source,
+        link_query,
+        _state_fips(state),
+        courthouse_points(stats["courthouse"], link_query),
+    )
 
 
 def _monthly(state, source, today):
@@ -788,14 +801,7 @@ def dashboard(state, *, today):
     if month:
         charts = [
             month,
-            map_chart(
-                stats["county"],
-                stats["state"],
-                source,
-                link_query,
-                _state_fips(state),
-                courthouse_points(stats["courthouse"], link_query),
-            ),
+            _map(state, stats, source, link_query),
             _top_counties(stats["county"], source, link_query),
             _top_courthouses(stats["courthouse"], source, link_query),
             *_breakdowns(state, source, BREAKDOWNS),
@@ -814,3 +820,33 @@ def trend(state, *, today):
     if not month:
         return {"charts": []}
     return {"charts": [month, *_breakdowns(state, source, PLACE_BREAKDOWNS)]}
+
+
+# -- one chart alone, for /embed/<name>/ -------------------------------------------
+
+# Every dashboard chart, by the name in its address: its id without "chart-".
+EMBEDS = ("month", "map", "counties", "courthouses", *(by for by, _ in BREAKDOWNS))
+
+
+def embed_name(chart):
+    """The name under which /embed/ serves this chart, or None (a place page's outcome chart)."""
+    name = chart["id"].removeprefix("chart-")
+    return name if name in EMBEDS else None
+
+
+def one_chart(state, name, *, today):
+    """The dashboard's chart `name` (one of EMBEDS) for a valid FilterState; None without incidents."""
+    source, link_query = source_line(state, today), state.queries["place_link"]
+    if name == "month":
+        return _monthly(state, source, today)
+    if not stats_for(state, "outcome"):
+        return None
+    if name == "map":
+        return _map(
+            state, {by: stats_for(state, by) for by in ("county", "state", "courthouse")}, source, link_query
+        )
+    if name == "counties":
+        return _top_counties(stats_for(state, "county"), source, link_query)
+    if name == "courthouses":
+        return _top_courthouses(stats_for(state, "courthouse"), source, link_query)
+    return _breakdown(state, source, name, dict(BREAKDOWNS)[name])

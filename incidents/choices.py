@@ -116,3 +116,13 @@ class Change(models.TextChoices):
     UPDATED = "updated", _("Corrected")
     RETRACTED = "retracted", _("Retracted")
     RESTORED = "restored", _("Restored")
+
+
+class Counted(models.TextChoices):
+    """What a published reference figure counts, in the terms of our outcomes."""
+
+    ARRESTS = "arrests", _("Arrests")
+    ATTEMPTS = "attempts", _("Attempted arrests")
+    SIGHTINGS = "sightings", _("Sightings of agents")
+    ARRESTS_AND_ATTEMPTS = "arrests_and_attempts", _("Arrests and attempted arrests")
+    ALL = "all", _("Arrests, attempted arrests and sightings")

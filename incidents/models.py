@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -673,3 +673,63 @@ class DataVersion(models.Model):
     """
 
     value = models.BigIntegerField()
+
+
+class ReferenceFigure(models.Model):
+    """A count published by someone else (an advocacy group, a court system, an analyst).
+
+    The dashboard and /api/reference-figures/ show it beside our own count for the
+    same place, period, court type and outcomes (incidents/comparison.py), with both
+    definitions, because the two rarely count the same thing.
+    """
+
+    publisher = models.CharField(_("publisher"), max_length=200, validators=[no_bidi_controls])
+    title = models.CharField(_("title"), max_length=300, validators=[no_bidi_controls])
+    url = models.URLField(_("URL"), max_length=500, validators=[no_bidi_controls_in_host])
+    published = models.DateField(_("published on"))
+    state = models.ForeignKey(
+        State,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("state"),
+        help_text=_("Empty for a figure of the whole country."),
+    )
+    counties = models.ManyToManyField(
+        County,
+        blank=True,
+        related_name="+",
+        verbose_name=_("counties"),
+        help_text=_("Empty for the whole state (or country); else the counties the figure covers."),
+    )
+    area = models.CharField(
+        _("area"), max_length=100, help_text=_("The area as the publisher names it: New York City, say.")
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    court_type = models.CharField(
+        _("court type"),
+        max_length=12,
+        choices=choices.CourtType.choices,
+        blank=True,
+        help_text=_("Empty when the figure counts every kind of court."),
+    )
+    counted = models.CharField(_("what is counted"), max_length=24, choices=choices.Counted.choices)
+    value = models.PositiveIntegerField(_("value"))
+    definition = models.TextField(
+        _("definition"),
+        validators=[MaxLengthValidator(1000)],
+        help_text=_("What the publisher counted, as it defines it."),
+    )
+
+    class Meta:
+        ordering = ["period_start", "period_end", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="reference_figure_period_in_order"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.publisher}: {self.value} ({self.area}, {self.period_start} to {self.period_end})"

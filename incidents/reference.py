@@ -1,4 +1,5 @@
-"""Reference data every database must hold: geography, the staff groups, coverage starts.
+"""Reference data every database must hold: geography, the staff groups, coverage starts,
+the first reference figures.
 
 Loaded by the migrations and checked again after every `migrate` and `flush`
 (post_migrate), so a database emptied by a test run or by hand heals itself.
@@ -76,6 +77,18 @@ def load_coverage(apps, using="default"):
     )
 
 
+def load_reference_figures(apps, using="default"):
+    """The figures of data/reference-figures.csv (sources in data/SOURCES.md), unless staff
+    have recorded any (in the admin)."""
+    ReferenceFigure = apps.get_model("incidents", "ReferenceFigure")
+    if ReferenceFigure.objects.using(using).exists():
+        return
+    for row in _rows("reference-figures.csv"):
+        counties, state = row.pop("counties"), row.pop("state")
+        figure = ReferenceFigure.objects.using(using).create(**row, state_id=state or None)
+        figure.counties.set(counties.split(";") if counties else [])
+
+
 def create_groups(apps, using="default"):
     # Permissions are otherwise created only after the whole migrate run.
     app_config = apps.get_app_config("incidents")
@@ -110,7 +123,8 @@ def ensure_reference_data(sender, using="default", apps=None, **kwargs):
         return
     load_geography(apps, using)
     create_groups(apps, using)
-    try:
-        load_coverage(apps, using)
-    except LookupError:  # migrated back before coverage changes existed
-        pass
+    for load in (load_coverage, load_reference_figures):
+        try:
+            load(apps, using)
+        except LookupError:  # migrated back before the model existed
+            pass

@@ -1,8 +1,8 @@
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .cache import bump_data_version
-from .models import Courthouse, CoverageChange, Incident, PolicyEvent
+from .models import Courthouse, CoverageChange, Incident, PolicyEvent, ReferenceFigure
 from .services import PRIVATE_WRITE
 
 
@@ -10,6 +10,8 @@ from .services import PRIVATE_WRITE
 @receiver([post_save, post_delete], sender=Courthouse)
 @receiver([post_save, post_delete], sender=PolicyEvent)
 @receiver([post_save, post_delete], sender=CoverageChange)
+@receiver([post_save, post_delete], sender=ReferenceFigure)
+@receiver(m2m_changed, sender=ReferenceFigure.counties.through)
 def data_changed(update_fields=None, **kwargs):
     # A staff-only correction changes nothing a visitor sees: no cached page needs to go.
     if update_fields and update_fields <= PRIVATE_WRITE:

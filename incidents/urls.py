@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api, changes, feeds, geojson, health, lookups, public, staff, staff_import
+from .views import api, changes, embed, feeds, geojson, health, lookups, public, releases, staff, staff_import
 
 urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
@@ -19,10 +19,18 @@ urlpatterns = [
     path("api/incidents/", api.api_incidents, name="api_incidents"),
     path("api/stats/", api.api_stats, name="api_stats"),
     path("data/", api.data_dictionary, name="data_dictionary"),
+    path("api/reference-figures/", api.api_reference_figures, name="api_reference_figures"),
+    # numbered releases and the data package (views/releases.py)
+    path("data/datapackage.json", releases.datapackage_json, name="datapackage_json"),
+    path("data/releases/", releases.release_list, name="release_list"),
+    path("data/releases/<str:number>/", releases.release_detail, name="release_detail"),
+    path("data/releases/<str:number>/<str:filename>", releases.release_file, name="release_file"),
     # for mirrors, feed readers and maps (views/changes.py, feeds.py, geojson.py)
     path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
     path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
+    # one chart, for other sites' pages (views/embed.py)
+    path("embed/<str:name>/", embed.embed_chart, name="embed_chart"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),

@@ -270,20 +270,20 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Everything from our own origin only: no CDN, no inline script, no eval. Plotly sets
 # inline styles, hence 'unsafe-inline' for styles alone; PNG downloads use data:/blob:.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+_CSP_SOURCES = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+]
+CONTENT_SECURITY_POLICY = "; ".join([*_CSP_SOURCES, "frame-ancestors 'none'"])
+# /embed/<chart>/ alone may be shown in a frame, by any site (incidents/views/embed.py).
+EMBED_CONTENT_SECURITY_POLICY = "; ".join([*_CSP_SOURCES, "frame-ancestors *"])
 
 LOGGING = {
     "version": 1,
@@ -302,4 +302,13 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 # (default: a folder in the system's temporary directory). With several app servers
 # it must be a folder they share.
 IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
+# Where `manage.py publish_release` writes the numbered data releases that
+# /data/releases/ serves (default: releases/ at the project root). With several app
+# servers it must be a folder they share.
+RELEASES_DIR = Path(os.environ.get("RELEASES_DIR", "").strip() or BASE_DIR / "releases")
+# The site's public address (https://tracker.example.org/), which a release's citation
+# and data package name; `publish_release` needs it (or --site-url).
+SITE_URL = os.environ.get("SITE_URL", "").strip()
+# The licence the data packages name: CC-BY-4.0, CC0-1.0 or ODbL-1.0 (incidents/releases.py).
+DATA_LICENSE = os.environ.get("DATA_LICENSE", "").strip() or "CC-BY-4.0"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

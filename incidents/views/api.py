@@ -11,7 +11,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from .. import cursors, dictionary, export, stats
+from .. import comparison, cursors, dictionary, export, stats
 from ..filters import error_message, filter_incidents
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -85,6 +85,15 @@ def api_stats(request):
     if fmt == "csv":
         return _stats_csv(rows, by)
     return JsonResponse(rows, safe=False)
+
+
+def api_reference_figures(request):
+    """The figures others published that the filters cover, each beside our count (comparison.py)."""
+    state = filter_incidents(request)
+    if not state.valid:
+        return _json_error(error_message(state.filterset), state.filterset.errors)
+    rows = comparison.figures_for(state)
+    return JsonResponse({"results": [comparison.as_json(row, request) for row in rows]})
 
 
 def data_dictionary(request):

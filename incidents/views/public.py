@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from .. import charts
+from .. import charts, comparison
 from ..cache import cached, public_page
 from ..dictionary import VERIFICATION_MEANINGS
 from ..filters import filter_incidents
@@ -112,7 +112,11 @@ def _place_page(request, state):
 
 
 def _dashboard_parts(state):
-    return _cached_charts("dashboard", state, lambda today: charts.dashboard(state, today=today))
+    return _cached_charts(
+        "dashboard",
+        state,
+        lambda today: {**charts.dashboard(state, today=today), "comparisons": comparison.figures_for(state)},
+    )
 
 
 def _cached_charts(name, state, build):
@@ -132,7 +136,11 @@ def _cached_charts(name, state, build):
             "".join(
                 render_to_string(
                     "incidents/_chart.html",
-                    {"chart": chart, "stats_query": state.queries["stats"]},
+                    {
+                        "chart": chart,
+                        "stats_query": state.queries["stats"],
+                        "embed": charts.embed_name(chart),
+                    },
                 )
                 for chart in parts.pop("charts")
             )

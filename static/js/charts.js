@@ -339,7 +339,19 @@
       });
   }
 
+  // The <iframe> snippets under the charts name this site's own address, which the
+  // cached page cannot know: the server writes the path, the browser adds the origin.
+  function embedSnippets(root) {
+    (root || document).querySelectorAll("textarea[data-embed]").forEach(function (area) {
+      if (area.dataset.ready) return;
+      area.dataset.ready = "1";
+      area.value = area.value.replace('src="/', 'src="' + window.location.origin + "/");
+      area.addEventListener("focus", function () { area.select(); });
+    });
+  }
+
   function drawAll(root) {
+    embedSnippets(root);
     return Promise.all(Array.prototype.map.call((root || document).querySelectorAll("[data-figure]"), draw));
   }
 

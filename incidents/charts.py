@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import choices
+from . import choices, summary
 from .models import County, Courthouse, CoverageChange, PolicyEvent, State
 from .stats import add_month, aggregate, stats_for
 
@@ -172,11 +172,16 @@ def monthly_series(state):
     first, last = _month_day(months[0]["key"]), _month_day(months[-1]["key"])
     present = {row["key"] for row in stats_for(state, "outcome") if row["incidents"]}
     series = [
-        (outcome, aggregate(state.incidents.filter(outcome=outcome), "month", first, last))
+        (outcome, _outcome_months(state, outcome, first, last))
         for outcome in choices.Outcome.values
         if outcome in present
     ]
     return months, series
+
+
+def _outcome_months(state, outcome, first, last):
+    counted = summary.counts(state, "month", outcome)
+    return aggregate(state.incidents.filter(outcome=outcome), "month", first, last, counted)
 
 
 def chart_events(state, first, last):

@@ -11,7 +11,10 @@ WORKERS = 6
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(settings):
+    # The lock is the cache's atomic add: the same in memory as in the database cache
+    # (an INSERT that loses to another's) or Redis (SET NX); memory needs no database here.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()

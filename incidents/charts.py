@@ -443,6 +443,16 @@ def _colorbar():
     }
 
 
+def place_urls(name, link_query):
+    """key -> the page of a courthouse (slug) or county (FIPS) with these filters.
+
+    reverse() once per chart rather than once per place: the map names thousands. Slugs
+    and FIPS codes hold only URL-safe characters, so the key goes in as it is.
+    """
+    before, _, after = reverse(name, args=["0"]).rpartition("0")
+    return lambda key: f"{before}{key}{after}{link_query}"
+
+
 def courthouse_points(courthouses, link_query):
     """[{label, lat, lon, incidents, url, inset}] for the courthouses with coordinates."""
     placed = {
@@ -451,13 +461,14 @@ def courthouse_points(courthouses, link_query):
             slug__in=[r["key"] for r in courthouses], latitude__isnull=False, longitude__isnull=False
         ).values("slug", "latitude", "longitude", "county__state_id")
     }
+    url = place_urls("courthouse_detail", link_query)
     return [
         {
             "label": r["label"],
             "lat": float(placed[r["key"]]["latitude"]),
             "lon": float(placed[r["key"]]["longitude"]),
             "incidents": r["incidents"],
-            "url": reverse("courthouse_detail", args=[r["key"]]) + link_query,
+            "url": url(r["key"]),
             "inset": placed[r["key"]]["county__state_id"] in INSET_STATES,
         }
         for r in courthouses
@@ -508,6 +519,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
     coordinates, sized by its incidents.
     """
     title = _("Incidents by county and state")
+    county_url = place_urls("county_detail", link_query)
     common = {
         "featureidkey": "id",
         "marker_line_width": 0.3,
@@ -533,7 +545,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             colorscale=MAP_SCALE,
             zmin=0,
             colorbar=_colorbar(),
-            customdata=[_county_url(r["key"], link_query) for r in counties],
+            customdata=[county_url(r["key"]) for r in counties],
             meta="counties",
             name=_("Incidents by county"),
             **common,
@@ -593,7 +605,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             r["label"],
             r["incidents"],
             r["people"],
-            url=_county_url(r["key"], link_query),
+            url=county_url(r["key"]),
         )
         for r in counties[:TABLE_MAX]
     ]
@@ -680,12 +692,9 @@ def _unique_labels(rows):
     return [_plain(r["label"] if seen.count(r["label"]) == 1 else f"{r['label']} ({r['key']})") for r in rows]
 
 
-def _county_url(fips, link_query):
-    return reverse("county_detail", args=[fips]) + link_query
-
-
 def _top_counties(counties, source, link_query):
-    urls = [_county_url(r["key"], link_query) for r in counties]
+    url = place_urls("county_detail", link_query)
+    urls = [url(r["key"]) for r in counties]
     return bar_chart(
         "chart-counties",
         _("Top counties"),
@@ -698,7 +707,8 @@ def _top_counties(counties, source, link_query):
 
 
 def _top_courthouses(courthouses, source, link_query):
-    urls = [reverse("courthouse_detail", args=[r["key"]]) + link_query for r in courthouses]
+    url = place_urls("courthouse_detail", link_query)
+    urls = [url(r["key"]) for r in courthouses]
     return bar_chart(
         "chart-courthouses",
         _("Top courthouses"),

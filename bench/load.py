@@ -68,16 +68,28 @@ def main():
         for path in TARGETS.values():
             traffic.check_page(server.base + path)
         plan = edit_plan(db, args.edits)
+        before = _cpu(db, server)
         measured, edits = run_load(server, args, users, plan)
+        cpu = {name: round(after - before[name], 1) for name, after in _cpu(db, server).items()}
         verification = verify(db, edits)
         freshness = uncached.freshness(server, db, samples=3)
         errors = server.errors_logged()
     results = summarize(args, measured, edits, verification, errors)
     results.update(goals(results, freshness))
+    results["cpu_seconds"] = cpu
+    results["app_servers_per_primary"] = round(cpu["app"] / cpu["database"], 1) if cpu["database"] else None
     results["wall_seconds"] = round(time.monotonic() - started)
     harness.write_json(RESULTS, results)
     print_report(results)
     return 0 if results["ok"] and all(g["pass"] for g in results["targets"].values()) else 1
+
+
+def _cpu(db, server):
+    """CPU seconds so far of the database server and of the app server (all its workers)."""
+    return {
+        "database": harness.cpu_seconds(harness.postmaster_pid(db)),
+        "app": harness.cpu_seconds(server.proc.pid),
+    }
 
 
 def goals(results, freshness):
@@ -431,6 +443,11 @@ def print_report(results):
             f"server logged {len(results['server_errors_logged'])} error lines, e.g. "
             f"{results['server_errors_logged'][0][:200]}"
         )
+    cpu = results["cpu_seconds"]
+    print(
+        f"\nCPU while the load ran: database {cpu['database']} s, app server {cpu['app']} s: one primary "
+        f"carries about {results['app_servers_per_primary']} app servers like this one"
+    )
     print("\ntargets:")
     for name, goal in results["targets"].items():
         verdict = "PASS" if goal["pass"] else "FAIL"

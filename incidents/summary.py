@@ -3,8 +3,10 @@
 The table answers the filters a dashboard is mostly asked for: none, states, and
 a date range. Whole months come from its month rows (or its all-time rows when
 the range holds every incident); the days of a month the range cuts are counted
-from the incidents themselves, through the date index. Any other filter, or a
-county or courthouse page, is counted from the incidents (stats._counts).
+from the incidents themselves, through the date index. Counties and courthouses
+are kept over all time only, so a range that leaves incidents out counts them
+from the incidents. Any other filter, or a county or courthouse page, is counted
+from the incidents (stats._counts).
 
 Returns rows in the shape of stats._counts: [(group value, incidents, people)].
 """
@@ -25,6 +27,9 @@ READ_AS = {
     "state": ("outcome", "state"),
     "court_type": ("courthouse", "value"),
 }
+# Kept over all time only (migration 0020): a date range that leaves incidents out
+# counts these from the incidents.
+ALL_TIME_ONLY = {"county", "courthouse"}
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -40,6 +45,8 @@ def counts(state, by, outcome=None):
     data = state.filterset.form.cleaned_data
     states = [str(code) for code in data.get("state") or []]
     whole, parts = _plan(data.get("date_after"), data.get("date_before"))
+    if whole is not None and READ_AS[by][0] in ALL_TIME_ONLY:
+        return None
     totals = _from_summary(by, states, whole, outcome)
     for first, last in parts:
         totals.update(_from_incidents(state, by, first, last, outcome))

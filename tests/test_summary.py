@@ -34,7 +34,11 @@ def assert_same_as_incidents():
     for query in FILTERS:
         state = state_of(query)
         for by in DIMENSIONS:
-            assert summary.counts(state, by) == _counts(state.incidents, by), (query, by)
+            found = summary.counts(state, by)
+            if found is None:  # kept over all time only, asked for a range that leaves rows out
+                assert "date" in query and by in ("county", "courthouse", "court_type"), (query, by)
+                continue
+            assert found == _counts(state.incidents, by), (query, by)
         for outcome in choices.Outcome.values:
             expected = _counts(state.incidents.filter(outcome=outcome), "month")
             assert summary.counts(state, "month", outcome) == expected, (query, outcome)

@@ -66,7 +66,7 @@ def cached(name, params, compute):
     key = f"incidents:{name}:{data_version()}:{digest}"
     value = cache.get(key)
     if value is None:
-        value = single_flight(key, compute)
+        value = single_flight(key, compute, lock=f"incidents:{name}:lock:{digest}")
     return value
 
 
@@ -77,21 +77,29 @@ WAIT_SECONDS = 10
 POLL_SECONDS = 0.02
 
 
-def single_flight(key, compute, stale_key=None):
+def single_flight(key, compute, stale_key=None, lock=None):
     """The value under `key`, computed by one request at a time across every server.
 
-    The first request to miss takes a lock (an atomic cache.add) and computes; the
-    others wait for its result, or, when `stale_key` holds an earlier value, answer
-    that at once (stale while revalidating). A lock that outlives WAIT_SECONDS (its
-    holder died or is stuck) no longer holds anyone back.
+    The request that takes the lock (an atomic cache.add) computes; the others wait
+    for its result, or, when `stale_key` holds an earlier value, answer that at once
+    (stale while revalidating). The lock is the figure's or page's own, whatever the
+    data version: while writes come faster than one recomputation, one request
+    recomputes and the next takes over when it ends, rather than one per write. A
+    lock that outlives WAIT_SECONDS (its holder died or is stuck) holds no one back.
     """
-    lock = f"{key}:lock"
-    if cache.add(lock, 1, LOCK_SECONDS):
-        return _compute_and_store(key, compute, stale_key, lock)
-    stale = cache.get(stale_key) if stale_key else None
-    if stale is not None:
-        return stale
-    return _wait_for(key, lock) or _compute_and_store(key, compute, stale_key, None)
+    lock = lock or f"{key}:lock"
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if cache.add(lock, 1, LOCK_SECONDS):
+            return _compute_and_store(key, compute, stale_key, lock)
+        found = cache.get(stale_key) if stale_key else None
+        if found is not None:
+            return found
+        pause()
+        found = cache.get(key)
+        if found is not None:
+            return found
+    return _compute_and_store(key, compute, stale_key, None)
 
 
 def _compute_and_store(key, compute, stale_key, lock):
@@ -105,19 +113,6 @@ def _compute_and_store(key, compute, stale_key, lock):
     finally:
         if lock:
             cache.delete(lock)
-
-
-def _wait_for(key, lock):
-    """The value once the lock holder stores it; None if it gave up or took too long."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        pause()
-        value = cache.get(key)
-        if value is not None:
-            return value
-        if cache.get(lock) is None:
-            return cache.get(key)
-    return None
 
 
 def pause():
@@ -201,7 +196,8 @@ def public_page(view):
             found = cache.get(key)
             if found is None:
                 built = []
-                found = single_flight(key, lambda: _build_page(view, request, args, kwargs, built), latest)
+                build = functools.partial(_build_page, view, request, args, kwargs, built)
+                found = single_flight(key, build, latest, _page_lock(latest))
                 if built:
                     return built[0]
                 found = (*found, gzip.decompress(found[2]))
@@ -241,3 +237,7 @@ def _page_keys(request, language):
     address = (request.path, list(normalise(request.GET).lists()), request.GET.get("cursor", "").strip())
     digest = hashlib.sha256(repr(("page.gz", address, language)).encode()).hexdigest()[:32]
     return f"incidents:page:{data_version()}:{digest}", f"incidents:page:latest:{digest}"
+
+
+def _page_lock(latest):
+    return f"{latest}:lock"

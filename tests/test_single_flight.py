@@ -90,3 +90,16 @@ def test_a_failed_recomputation_frees_the_lock():
     with pytest.raises(RuntimeError):
         page_cache.single_flight("figure", broken)
     assert page_cache.single_flight("figure", lambda: 7) == 7
+
+
+def test_a_newer_version_waits_for_the_running_recomputation(monkeypatch):
+    """Writes faster than a recomputation: one recomputes at a time, not one per write."""
+    older = Recomputation(monkeypatch, waiting_for=1)  # released once the newer one waits
+    newer_runs = []
+    first = threading.Thread(target=lambda: page_cache.single_flight("v1", older, lock="figure:lock"))
+    first.start()
+    while not older.runs:
+        page_cache.time.sleep(0.001)
+    assert page_cache.single_flight("v2", lambda: newer_runs.append(1) or 2, lock="figure:lock") == 2
+    first.join()
+    assert older.waiting >= 1 and newer_runs == [1]

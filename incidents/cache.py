@@ -66,7 +66,7 @@ def cached(name, params, compute):
     key = f"incidents:{name}:{data_version()}:{digest}"
     value = cache.get(key)
     if value is None:
-        value = single_flight(key, compute, lock=f"incidents:{name}:lock:{digest}")
+        value = single_flight(key, compute)
     return value
 
 
@@ -82,10 +82,11 @@ def single_flight(key, compute, stale_key=None, lock=None):
 
     The request that takes the lock (an atomic cache.add) computes; the others wait
     for its result, or, when `stale_key` holds an earlier value, answer that at once
-    (stale while revalidating). The lock is the figure's or page's own, whatever the
-    data version: while writes come faster than one recomputation, one request
-    recomputes and the next takes over when it ends, rather than one per write. A
-    lock that outlives WAIT_SECONDS (its holder died or is stuck) holds no one back.
+    (stale while revalidating). By default the lock is the key's own (one data
+    version); a page passes its address's lock, whatever the version, so that while
+    writes come faster than one rebuild, one request rebuilds and the next takes over
+    when it ends, rather than one per write. A lock that outlives WAIT_SECONDS (its
+    holder died or is stuck) holds no one back.
     """
     lock = lock or f"{key}:lock"
     deadline = time.monotonic() + WAIT_SECONDS

@@ -53,6 +53,7 @@ def create_courthouses(db, total=COURTHOUSES, seed=7):
                 f"{100 + n} Main Street",
                 name.split(" ")[0],
                 fips,
+                COURT_TYPES[len(rows) % len(COURT_TYPES)],
             )
         )
     _insert_courthouses(db, rows)
@@ -61,6 +62,8 @@ def create_courthouses(db, total=COURTHOUSES, seed=7):
     return courthouses
 
 
+# Mostly state courts, some immigration and federal ones (every court type has rows).
+COURT_TYPES = ["state"] * 8 + ["immigration", "federal"]
 COURTHOUSE_SQL = """SELECT ch.id, ch.county_id, c.state_id, ch.name, ch.city, c.name
     FROM incidents_courthouse ch JOIN incidents_county c ON c.fips = ch.county_id ORDER BY ch.id"""
 
@@ -68,15 +71,13 @@ COURTHOUSE_SQL = """SELECT ch.id, ch.county_id, c.state_id, ch.name, ch.city, c.
 def _insert_courthouses(db, rows):
     from django.db import connection, transaction
 
-    from incidents.choices import CourtType
-
     # Through Django's connection on both databases: one code path, and on SQLite the
     # functions Django registers for its check constraints are there.
     with transaction.atomic(), connection.cursor() as cur:
         cur.executemany(
             "INSERT INTO incidents_courthouse (name, slug, address, city, is_demo, county_id, court_type) "
             "VALUES (%s, %s, %s, %s, false, %s, %s)",
-            [(*row, CourtType.STATE) for row in rows],
+            rows,
         )
 
 

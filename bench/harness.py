@@ -341,6 +341,29 @@ class RssSampler(threading.Thread):
         return max([self.peak_worker] + [rss_mb(pid, "VmHWM") for pid in self.pids])
 
 
+def cpu_seconds(pid):
+    """CPU seconds used by a process, its live children and its children that have ended.
+
+    For the PostgreSQL postmaster that is the whole database server; for the gunicorn
+    master, every worker (the kernel adds an ended child's time to its parent's)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def own(p, with_ended):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        used = int(fields[11]) + int(fields[12])
+        return used + (int(fields[13]) + int(fields[14]) if with_ended else 0)
+
+    children = [c for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if c]
+    return (own(pid, True) + sum(own(int(c), False) for c in children)) / ticks
+
+
+def postmaster_pid(db):
+    return int((Path(db.dir) / "data" / "postmaster.pid").read_text().split()[0])
+
+
 def run_measured(command, env, cwd=ROOT):
     """(seconds, peak RSS in MB, stdout, stderr) of a command run to its end.
 

@@ -36,10 +36,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import data
 import harness
 import traffic
+import uncached
 from harness import log
 
 RESULTS = harness.BENCH / "load_results.json"
 PASSWORD = "load-test-password-8d2f"
+# name: (test, threshold, description), issue 17
+GOALS = {
+    "load_dashboard_p99_ms": ("<=", 1000, "dashboard p99 while edits run"),
+    "load_edit_p99_ms": ("<=", 500, "edit p99 while the pages are asked"),
+    "load_dashboard_vs_list": (">=", 0.5, "dashboard req/s / filtered list req/s"),
+    "load_freshness_p99_s": ("<=", 5, "an edit's commit until / and /api/stats/ show it"),
+}
 TARGETS = {
     "dashboard": "/",
     "filtered_list": "/incidents/?state=NY&outcome=arrested",
@@ -60,14 +68,56 @@ def main():
         for path in TARGETS.values():
             traffic.check_page(server.base + path)
         plan = edit_plan(db, args.edits)
+        before = _cpu(db, server)
         measured, edits = run_load(server, args, users, plan)
+        cpu = {name: round(after - before[name], 1) for name, after in _cpu(db, server).items()}
         verification = verify(db, edits)
+        freshness = uncached.freshness(server, db, samples=3)
         errors = server.errors_logged()
     results = summarize(args, measured, edits, verification, errors)
+    results.update(goals(results, freshness))
+    results["cpu_seconds"] = cpu
+    results["app_servers_per_primary"] = round(cpu["app"] / cpu["database"], 1) if cpu["database"] else None
     results["wall_seconds"] = round(time.monotonic() - started)
     harness.write_json(RESULTS, results)
     print_report(results)
-    return 0 if results["ok"] else 1
+    return 0 if results["ok"] and all(g["pass"] for g in results["targets"].values()) else 1
+
+
+def _cpu(db, server):
+    """CPU seconds so far of the database server and of the app server (all its workers)."""
+    return {
+        "database": harness.cpu_seconds(harness.postmaster_pid(db)),
+        "app": harness.cpu_seconds(server.proc.pid),
+    }
+
+
+def goals(results, freshness):
+    """The issue-17 figures and their PASS/FAIL."""
+    rps = results["requests_per_s"]
+    found = {
+        "load_dashboard_p99_ms": results["p99_ms"]["dashboard"],
+        "load_edit_p99_ms": results["edits"]["p99_ms"],
+        "load_dashboard_vs_list": round(rps["dashboard"] / rps["filtered_list"], 3)
+        if rps["filtered_list"]
+        else 0,
+        "load_freshness_p99_s": round(max(freshness), 3),
+        "freshness_samples_s": [round(f, 3) for f in freshness],
+    }
+    found["targets"] = {
+        name: {
+            "value": found[name],
+            "test": f"{test} {limit}",
+            "what": what,
+            "pass": _passes(found[name], test, limit),
+        }
+        for name, (test, limit, what) in GOALS.items()
+    }
+    return found
+
+
+def _passes(value, test, limit):
+    return value is not None and (value <= limit if test == "<=" else value >= limit)
 
 
 def parse_args():
@@ -393,6 +443,15 @@ def print_report(results):
             f"server logged {len(results['server_errors_logged'])} error lines, e.g. "
             f"{results['server_errors_logged'][0][:200]}"
         )
+    cpu = results["cpu_seconds"]
+    print(
+        f"\nCPU while the load ran: database {cpu['database']} s, app server {cpu['app']} s: one primary "
+        f"carries about {results['app_servers_per_primary']} app servers like this one"
+    )
+    print("\ntargets:")
+    for name, goal in results["targets"].items():
+        verdict = "PASS" if goal["pass"] else "FAIL"
+        print(f"  {verdict}  {name:24}{goal['value']!s:>10}  {goal['test']:>8}  ({goal['what']})")
     print(
         f"\n{'PASS' if results['ok'] else 'FAIL'}: errors {results['errors']}, "
         f"acknowledged {v['acknowledged']}, found {v['found_in_history']}"

@@ -30,6 +30,7 @@ import export_bench
 import harness
 import import_bench
 import traffic
+import uncached
 from harness import log
 
 SMALL = 10_000
@@ -59,6 +60,10 @@ TARGETS = {
     "import_peak_rss_mb": ("<=", 300, "peak RSS of import_incidents, dry run or real"),
     "dashboard_cold_bytes": ("<=", 1_000_000, "cold dashboard in Chromium"),
     "dashboard_warm_bytes": ("<=", 100_000, "warm dashboard in Chromium"),
+    "uncached_scale_min": (">=", 0.5, "worst page with nothing cached, req/s at N / at 10,000"),
+    "q_common_scale": (">=", 0.5, "q= a common word, nothing cached, req/s at N / at 10,000"),
+    "q_rare_scale": (">=", 0.5, "q= a rare word, nothing cached, req/s at N / at 10,000"),
+    "freshness_p99_s": ("<=", 5, "an edit's commit until / and /api/stats/ show it, at N"),
 }
 
 
@@ -140,6 +145,16 @@ def measure_pages(server, db, args, rows):
         urls["list_deep"] = "/incidents/?cursor=unavailable"
     urls.update({name: "/" + (f"?{q}" if q else "") for name, q in DASHBOARD_VARIANTS.items()})
     urls.update({name: f"/api/stats/?{q}" for name, q in STATS_VARIANTS.items()})
+    _measure_cached(server, args, stage, urls)
+    log(f"measuring pages at {rows:,} incidents with nothing cached")
+    lists = {name: path for name, path in urls.items() if name.startswith("list_")}
+    stage["uncached"] = uncached.measure(server, db, lists, args)
+    if db.kind == "postgresql" and rows == args.rows:
+        stage["freshness_s"] = uncached.freshness(server, db)
+    return stage
+
+
+def _measure_cached(server, args, stage, urls):
     for name, path in urls.items():
         stage["pages"][name] = measure_url(server.base + path, args)
         page = stage["pages"][name]
@@ -147,7 +162,6 @@ def measure_pages(server, db, args, rows):
             f"  {name:20} {page['rps']:9.1f} req/s  p50 {page['p50_ms'] or 0:8.2f} ms  "
             f"p99 {page['p99_ms'] or 0:8.2f} ms  {page['response_bytes']:,} B"
         )
-    return stage
 
 
 def measure_url(url, args):
@@ -292,7 +306,17 @@ def summarize(args, stages, export, browser, imported, load_seconds, errors):
         )
         for name in large
     }
+    uncached_small, uncached_large = stages["small"]["uncached"], stages["large"]["uncached"]
+    uncached_scale = {
+        name: ratio(uncached_large[name]["rps"], uncached_small[name]["rps"]) for name in uncached_large
+    }
+    freshness = stages["large"].get("freshness_s")
     results = {
+        "uncached_scale_min": min(uncached_scale.values()),
+        "uncached_scale": uncached_scale,
+        "q_common_scale": uncached_scale["uncached_q_common"],
+        "q_rare_scale": uncached_scale["uncached_q_rare"],
+        "freshness_p99_s": round(max(freshness), 3) if freshness else None,
         "rows": args.rows,
         "database": "sqlite" if args.sqlite else "postgresql",
         "duration_per_run_s": args.duration,
@@ -366,6 +390,13 @@ def print_report(results):
         "(N/10k: req/s at N over req/s at 10,000; norm.: the same, each measured against its "
         "stage's trivial view)"
     )
+    print("\nnothing cached (a new filter combination per request, after a write):")
+    for name, big in large["uncached"].items():
+        little = small["uncached"][name]
+        print(
+            f"{name:30}{little['rps']:10.1f}{little['p50_ms'] or 0:9.2f}{big['rps']:10.1f}"
+            f"{big['p50_ms'] or 0:9.2f}{big['p99_ms'] or 0:9.2f}{results['uncached_scale'][name]:8.2f}"
+        )
     print("\nfirst request after a write (cache empty), ms:")
     for name in large["cold"]:
         print(f"  {name:20}{small['cold'][name] or 0:10.1f}{large['cold'][name] or 0:10.1f}")

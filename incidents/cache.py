@@ -66,9 +66,58 @@ def cached(name, params, compute):
     key = f"incidents:{name}:{data_version()}:{digest}"
     value = cache.get(key)
     if value is None:
-        value = compute()
-        cache.set(key, value)
+        value = single_flight(key, compute)
     return value
+
+
+# How long a recomputation may hold its lock (a worker that dies frees it then), and
+# how long another request waits for it before computing the figure itself.
+LOCK_SECONDS = 30
+WAIT_SECONDS = 10
+POLL_SECONDS = 0.02
+
+
+def single_flight(key, compute, stale_key=None, lock=None):
+    """The value under `key`, computed by one request at a time across every server.
+
+    The request that takes the lock (an atomic cache.add) computes; the others wait
+    for its result, or, when `stale_key` holds an earlier value, answer that at once
+    (stale while revalidating). By default the lock is the key's own (one data
+    version); a page passes its address's lock, whatever the version, so that while
+    writes come faster than one rebuild, one request rebuilds and the next takes over
+    when it ends, rather than one per write. A lock that outlives WAIT_SECONDS (its
+    holder died or is stuck) holds no one back.
+    """
+    lock = lock or f"{key}:lock"
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if cache.add(lock, 1, LOCK_SECONDS):
+            return _compute_and_store(key, compute, stale_key, lock)
+        found = cache.get(stale_key) if stale_key else None
+        if found is not None:
+            return found
+        pause()
+        found = cache.get(key)
+        if found is not None:
+            return found
+    return _compute_and_store(key, compute, stale_key, None)
+
+
+def _compute_and_store(key, compute, stale_key, lock):
+    try:
+        value = compute()
+        if value is not None:
+            cache.set(key, value)
+            if stale_key:
+                cache.set(stale_key, value)
+        return value
+    finally:
+        if lock:
+            cache.delete(lock)
+
+
+def pause():
+    time.sleep(POLL_SECONDS)
 
 
 def _anonymous_without_state(request):
@@ -127,6 +176,9 @@ def public_page(view):
     language); any write bumps the version, so a cached page is never stale.
     A hit is two small queries and no rendering. Pages are kept gzipped: a
     fifth of the bytes to read back, and sent as they are to browsers.
+
+    After a write, one request rebuilds a page (single_flight); the others meanwhile
+    get the page as it was before the write, never a wait behind the rebuild.
     """
     import functools
     import gzip
@@ -134,26 +186,26 @@ def public_page(view):
     from django.http import HttpResponse
     from django.utils import translation
     from django.utils.cache import patch_vary_headers
-    from django.utils.text import compress_string
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not _anonymous_without_state(request):
             return view(request, *args, **kwargs)
-        key = _page_key(request, translation.get_language())
+        key, latest = _page_keys(request, translation.get_language())
         found = local_pages.get(key)
         if found is None:
             found = cache.get(key)
             if found is None:
-                response = view(request, *args, **kwargs)
-                # Never an error page: each junk address would take a place of its own.
-                if response.status_code == 200 and not response.cookies and not response.streaming:
-                    packed = compress_string(response.content)
-                    cache.set(key, (response.status_code, response["Content-Type"], packed))
-                return response
-            # (status, content type, gzipped, plain): unzipped once per process.
-            found = (*found, gzip.decompress(found[2]))
-            local_pages.set(key, found)
+                built = []
+                build = functools.partial(_build_page, view, request, args, kwargs, built)
+                found = single_flight(key, build, latest, _page_lock(latest))
+                if built:
+                    return built[0]
+                found = (*found, gzip.decompress(found[2]))
+            else:
+                # (status, content type, gzipped, plain): unzipped once per process.
+                found = (*found, gzip.decompress(found[2]))
+                local_pages.set(key, found)
         status, content_type, packed, plain = found
         if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
             response = HttpResponse(packed, status=status, content_type=content_type)
@@ -166,10 +218,27 @@ def public_page(view):
     return wrapper
 
 
-def _page_key(request, language):
+def _build_page(view, request, args, kwargs, built):
+    """The view's response (kept in `built`), and what the cache keeps of it, if anything."""
+    from django.utils.text import compress_string
+
+    response = view(request, *args, **kwargs)
+    built.append(response)
+    # Never an error page: each junk address would take a place of its own.
+    if response.status_code == 200 and not response.cookies and not response.streaming:
+        return (response.status_code, response["Content-Type"], compress_string(response.content))
+    return None
+
+
+def _page_keys(request, language):
     """One key per page a visitor can see: the path, the filters in their canonical form
-    (unknown parameters dropped, see filters.normalise), the page link and the language.
+    (unknown parameters dropped, see filters.normalise), the page link and the language;
+    and the key of the latest version of that page, answered while it is rebuilt.
     "page.gz": entries of the format before pages were stored gzipped are not read."""
     address = (request.path, list(normalise(request.GET).lists()), request.GET.get("cursor", "").strip())
     digest = hashlib.sha256(repr(("page.gz", address, language)).encode()).hexdigest()[:32]
-    return f"incidents:page:{data_version()}:{digest}"
+    return f"incidents:page:{data_version()}:{digest}", f"incidents:page:latest:{digest}"
+
+
+def _page_lock(latest):
+    return f"{latest}:lock"

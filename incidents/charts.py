@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import choices
+from . import choices, summary
 from .models import County, Courthouse, CoverageChange, PolicyEvent, State
 from .stats import add_month, aggregate, stats_for
 
@@ -179,11 +179,16 @@ def monthly_series(state):
     first, last = _month_day(months[0]["key"]), _month_day(months[-1]["key"])
     present = {row["key"] for row in stats_for(state, "outcome") if row["incidents"]}
     series = [
-        (outcome, aggregate(state.incidents.filter(outcome=outcome), "month", first, last))
+        (outcome, _outcome_months(state, outcome, first, last))
         for outcome in choices.Outcome.values
         if outcome in present
     ]
     return months, series
+
+
+def _outcome_months(state, outcome, first, last):
+    counted = summary.counts(state, "month", outcome)
+    return aggregate(state.incidents.filter(outcome=outcome), "month", first, last, counted)
 
 
 def chart_events(state, first, last):
@@ -459,6 +464,16 @@ def _colorbar():
     }
 
 
+def place_urls(name, link_query):
+    """key -> the page of a courthouse (slug) or county (FIPS) with these filters.
+
+    reverse() once per chart rather than once per place: the map names thousands. Slugs
+    and FIPS codes hold only URL-safe characters, so the key goes in as it is.
+    """
+    before, _, after = reverse(name, args=["0"]).rpartition("0")
+    return lambda key: f"{before}{key}{after}{link_query}"
+
+
 def courthouse_points(courthouses, link_query):
     """[{label, lat, lon, incidents, url, geo}] for the courthouses with coordinates."""
     placed = {
@@ -467,13 +482,14 @@ def courthouse_points(courthouses, link_query):
             slug__in=[r["key"] for r in courthouses], latitude__isnull=False, longitude__isnull=False
         ).values("slug", "latitude", "longitude", "county_id")
     }
+    url = place_urls("courthouse_detail", link_query)
     return [
         {
             "label": r["label"],
             "lat": float(placed[r["key"]]["latitude"]),
             "lon": float(placed[r["key"]]["longitude"]),
             "incidents": r["incidents"],
-            "url": reverse("courthouse_detail", args=[r["key"]]) + link_query,
+            "url": url(r["key"]),
             "geo": _inset_geo(placed[r["key"]]["county_id"]),
         }
         for r in courthouses
@@ -524,6 +540,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
     coordinates, sized by its incidents.
     """
     title = _("Incidents by county and state")
+    county_url = place_urls("county_detail", link_query)
     common = {
         "featureidkey": "id",
         "marker_line_width": 0.3,
@@ -550,7 +567,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             zmin=0,
             zmax=_top(counties),  # else one county alone gets a scale from 12.6 to 13.4
             colorbar=_colorbar(),
-            customdata=[_county_url(r["key"], link_query) for r in counties],
+            customdata=[county_url(r["key"]) for r in counties],
             meta="counties",
             name=_("Incidents by county"),
             **common,
@@ -613,7 +630,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
             r["label"],
             r["incidents"],
             r["people"],
-            url=_county_url(r["key"], link_query),
+            url=county_url(r["key"]),
         )
         for r in counties[:TABLE_MAX]
     ]
@@ -700,12 +717,9 @@ def _unique_labels(rows):
     return [_plain(r["label"] if seen.count(r["label"]) == 1 else f"{r['label']} ({r['key']})") for r in rows]
 
 
-def _county_url(fips, link_query):
-    return reverse("county_detail", args=[fips]) + link_query
-
-
 def _top_counties(counties, source, link_query):
-    urls = [_county_url(r["key"], link_query) for r in counties]
+    url = place_urls("county_detail", link_query)
+    urls = [url(r["key"]) for r in counties]
     return bar_chart(
         "chart-counties",
         _("Top counties"),
@@ -718,7 +732,8 @@ def _top_counties(counties, source, link_query):
 
 
 def _top_courthouses(courthouses, source, link_query):
-    urls = [reverse("courthouse_detail", args=[r["key"]]) + link_query for r in courthouses]
+    url = place_urls("courthouse_detail", link_query)
+    urls = [url(r["key"]) for r in courthouses]
     return bar_chart(
         "chart-courthouses",
         _("Top courthouses"),

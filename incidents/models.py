@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django.conf import settings
@@ -733,3 +734,29 @@ class ReferenceFigure(models.Model):
 
     def __str__(self):
         return f"{self.publisher}: {self.value} ({self.area}, {self.period_start} to {self.period_end})"
+
+
+class Summary(models.Model):
+    """Published incidents and people counted per month, state and one dimension's value.
+
+    Kept by database triggers (migration 0020) in the transaction of every write,
+    whatever makes it (services, admin, import, COPY), so it is never behind the
+    incidents. Rows whose month is ALL_TIME hold the totals over every month.
+    incidents/summary.py reads it for the dashboard and /api/stats/.
+    """
+
+    ALL_TIME = datetime.date(1, 1, 1)
+
+    month = models.DateField()
+    state = models.CharField(max_length=2)
+    dimension = models.CharField(max_length=16)
+    value = models.CharField(max_length=64)
+    incidents = models.IntegerField()
+    people = models.BigIntegerField()
+
+    class Meta:
+        # The upsert's conflict target; the dashboard reads a dimension's rows by
+        # (dimension, month) with every state, or one state's.
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "month", "state", "value"], name="summary_key")
+        ]

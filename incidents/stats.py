@@ -1,6 +1,7 @@
 """The one aggregation behind every chart and /api/stats/, so they cannot disagree.
 
-Counting happens in the database (GROUP BY); results are cached per filter
+Counting happens in the database: from the summary table when the filters allow
+(summary.py), else GROUP BY over the incidents. Results are cached per filter
 combination and data version in the shared cache (see cache.py).
 """
 
@@ -9,6 +10,7 @@ import datetime
 from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
+from . import summary
 from .cache import cached
 from .limits import EARLIEST_DATE
 from .models import LABELLED_CHOICES, County, Courthouse, Incident, State, today_utc
@@ -81,13 +83,15 @@ def _as_date(value):
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-def aggregate(queryset, by, first=None, last=None):
+def aggregate(queryset, by, first=None, last=None, counts=None):
     """[{"key", "label", "incidents", "people"}] for one dimension.
+
+    `counts`, when given, are the queryset's rows already counted (summary.counts()).
 
     By month: every month from `first` (else the first month with incidents) to
     `last` (else the last), never beyond the months of all published incidents.
     """
-    counts = _counts(queryset, by)
+    counts = _counts(queryset, by) if counts is None else counts
     if by == "month":
         span = _month_span(counts, first, last)
         return _month_rows(counts, *span) if span else []
@@ -134,4 +138,8 @@ def stats_for(state, by):
     """aggregate() for a valid FilterState, cached per its key and data version."""
     data = state.filterset.form.cleaned_data
     first, last = data.get("date_after"), data.get("date_before")
-    return cached(f"stats:{by}", state.key, lambda: aggregate(state.incidents, by, first, last))
+    return cached(
+        f"stats:{by}",
+        state.key,
+        lambda: aggregate(state.incidents, by, first, last, summary.counts(state, by)),
+    )

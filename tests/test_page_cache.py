@@ -142,6 +142,7 @@ def test_a_flood_of_junk_addresses_evicts_neither_the_version_nor_a_cached_page(
 def test_an_error_page_is_never_cached(client, django_assert_max_num_queries):
     for _ in range(3):
         assert client.get("/incidents/?state=ZZ").status_code == 400
-    with django_assert_max_num_queries(10) as queries:
+    # 10 to render, and on the database cache up to 4 for the rebuild's lock (add, delete).
+    with django_assert_max_num_queries(14) as queries:
         client.get("/incidents/?state=ZZ")
     assert len(queries) > 2  # rendered again, not read from the cache

@@ -169,3 +169,25 @@ def test_free_text_search_reads_a_rare_word_from_its_index(client, incidents):
         ]
     assert not failures, "\n\n".join(failures)
     assert f"/incidents/{rare[0]}/" in client.get("/incidents/?q=detención").content.decode()
+
+
+COUNTING_QUERY = re.compile(r'FROM "incidents_(incident|summary)"')
+SUMMARISED = [
+    "/",
+    "/?state=NY",
+    "/?date_after=2001-01-01",
+    "/api/stats/?by=month&state=CA&date_after=2023-03-15&date_before=2024-05-20",
+    "/api/stats/?by=outcome&date_before=2024-06-10",
+    *(f"/api/stats/?by={by}&state=TX" for by in ("county", "courthouse", "court_type")),
+]
+
+
+def test_the_dashboard_reads_the_summary_not_every_incident(client, incidents):
+    """The dashboard's figures come from the summary table, plus the days of a cut month by the date index."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_summary")
+    for url in SUMMARISED:
+        plans = page_plans(client, url, COUNTING_QUERY)
+        assert any("incidents_summary" in sql for sql in plans), url
+        for sql, plan in plans.items():
+            assert "Seq Scan on incidents_incident" not in plan, f"{url}\n{sql}\n{plan}"

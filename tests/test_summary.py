@@ -1,0 +1,124 @@
+"""The summary table answers what GROUP BY over the incidents answers, after every kind of write."""
+
+import datetime
+
+import pytest
+from django.http import QueryDict
+
+from incidents import choices, services, summary
+from incidents.filters import filter_incidents
+from incidents.models import Incident, Summary
+from incidents.stats import _counts
+
+from .factories import CourthouseFactory, IncidentFactory
+
+DIMENSIONS = [*summary.READ_AS]
+FILTERS = [
+    "",
+    "state=NY",
+    "state=NY&state=TX",
+    "date_after=2019-05-01",
+    "date_before=2019-05-31",
+    "date_after=2019-05-15&date_before=2019-07-02",
+    "date_after=2019-05-02&date_before=2019-05-20",
+    "date_after=2019-05-15&date_before=2019-05-14",
+    "state=CA&date_before=2020-01-10",
+]
+
+
+def state_of(query):
+    return filter_incidents(QueryDict(query))
+
+
+def assert_same_as_incidents():
+    for query in FILTERS:
+        state = state_of(query)
+        for by in DIMENSIONS:
+            found = summary.counts(state, by)
+            if found is None:  # kept over all time only, asked for a range that leaves rows out
+                assert "date" in query and by in ("county", "courthouse", "court_type"), (query, by)
+                continue
+            assert found == _counts(state.incidents, by), (query, by)
+        for outcome in choices.Outcome.values:
+            expected = _counts(state.incidents.filter(outcome=outcome), "month")
+            assert summary.counts(state, "month", outcome) == expected, (query, outcome)
+
+
+@pytest.fixture
+def spread(db):
+    brooklyn, el_paso, la = (
+        CourthouseFactory(),
+        CourthouseFactory(texas=True),
+        CourthouseFactory(california=True),
+    )
+    days = [datetime.date(2019, 4, 30), datetime.date(2019, 5, 1), datetime.date(2019, 5, 14)]
+    days += [datetime.date(2019, 6, 3), datetime.date(2019, 7, 2), datetime.date(2020, 1, 9)]
+    rows = []
+    for n, day in enumerate(days):
+        for place in (brooklyn, el_paso, la):
+            rows.append(IncidentFactory(date=day, courthouse=place, people_count=n % 3 + 1))
+    IncidentFactory(date=days[2], courthouse=el_paso, attempted=True)
+    IncidentFactory(date=days[3], courthouse=la, retracted=True)
+    return rows
+
+
+def test_it_counts_what_the_incidents_count(spread):
+    assert_same_as_incidents()
+
+
+def test_an_edit_through_services_shows_in_the_summary(spread, superuser):
+    incident = spread[0]
+    incident.outcome, incident.people_count = choices.Outcome.OBSERVED, 0
+    services.update_incident(incident=incident, expected_version=incident.version, user=superuser)
+    observed = Summary.objects.get(dimension="outcome", value="observed", month=Summary.ALL_TIME, state="NY")
+    assert observed.incidents == 1
+    assert_same_as_incidents()
+
+
+def test_retraction_restoration_and_moves_show(spread, superuser):
+    services.retract_incident(pk=spread[1].pk, reason="x", public_reason="duplicate", user=superuser)
+    services.restore_incident(pk=Incident.objects.filter(status="retracted").first().pk, user=superuser)
+    moved = spread[4]
+    moved.date, moved.courthouse = datetime.date(2019, 5, 20), spread[5].courthouse
+    services.update_incident(incident=moved, expected_version=moved.version, user=superuser)
+    assert_same_as_incidents()
+
+
+def test_bulk_writes_and_deletes_show(spread):
+    Incident.objects.filter(state_id="TX", outcome="arrested").update(
+        case_type=choices.CaseType.CIVIL, people_count=7
+    )
+    Incident.objects.filter(date__lt=datetime.date(2019, 5, 2), state_id="CA").delete()
+    place = spread[0].courthouse
+    new = [
+        IncidentFactory.build(courthouse=place, county_id=place.county_id, state_id="NY", reference=f"B{n}")
+        for n in range(3)
+    ]
+    Incident.objects.bulk_create(new)
+    assert_same_as_incidents()
+
+
+def test_a_wording_edit_writes_no_summary_row(spread, superuser, django_assert_num_queries):
+    before = list(Summary.objects.order_by("pk").values_list("pk", "incidents", "people"))
+    incident = spread[2]
+    incident.summary = "Agents waited outside the courtroom."
+    services.update_incident(incident=incident, expected_version=incident.version, user=superuser)
+    assert list(Summary.objects.order_by("pk").values_list("pk", "incidents", "people")) == before
+
+
+@pytest.mark.parametrize("query", ["county=36047", "outcome=arrested", "q=hallway", "state=ZZ"])
+def test_other_filters_count_the_incidents(spread, query):
+    assert summary.counts(state_of(query), "outcome") is None
+
+
+def test_a_place_page_counts_the_incidents(spread):
+    place = spread[0].courthouse
+    state = filter_incidents(
+        QueryDict(""), Incident.objects.public().filter(courthouse=place), ("courthouse", "x")
+    )
+    assert summary.counts(state, "outcome") is None
+
+
+def test_the_dashboard_reads_the_summary(client, spread):
+    Summary.objects.filter(dimension="outcome", month=Summary.ALL_TIME).update(incidents=999)
+    assert "999" in client.get("/api/stats/?by=outcome").content.decode()

@@ -97,6 +97,8 @@ class CourtType(models.TextChoices):
 class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
     RETRACTED = "retracted", _("Retracted")
+    # Saved by staff, not yet published: never on a public page, export, feed or count.
+    DRAFT = "draft", _("Draft")
 
 
 class RetractionReason(models.TextChoices):
@@ -116,3 +118,11 @@ class Change(models.TextChoices):
     UPDATED = "updated", _("Corrected")
     RETRACTED = "retracted", _("Retracted")
     RESTORED = "restored", _("Restored")
+
+
+class RequestOutcome(models.TextChoices):
+    """What a reviewer decided on a court administrator's request for a retraction."""
+
+    OPEN = "", _("Waiting for a reviewer")
+    RETRACTED = "retracted", _("Retracted")
+    DECLINED = "declined", _("Declined")

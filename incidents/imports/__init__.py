@@ -20,6 +20,7 @@ import io
 
 from django.db import IntegrityError, connection, transaction
 
+from ..permissions import write_scope
 from . import planning, reading, writing
 from .reading import check_size
 from .report import ImportReport
@@ -68,6 +69,6 @@ def _run(raw, report, user, dry_run, progress):
 
 
 def _read(raw, report, user, writer, progress):
-    planner = planning.Planner(planning.Known.load(), report, planning.may_review(user))
+    planner = planning.Planner(planning.Known.load(), report, planning.may_review(user), write_scope(user))
     rows = reading.rows(raw, planner.known, report, progress)
     writer.run(planning.events(rows, planner, guess_new=writer.guess_new))

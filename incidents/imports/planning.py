@@ -87,8 +87,9 @@ class Planner:
     a row's court type says nothing about a courthouse that exists.
     """
 
-    def __init__(self, known, report, may_review):
+    def __init__(self, known, report, may_review, scope=None):
         self.known, self.report, self.may_review = known, report, may_review
+        self.scope = scope  # permissions.Scope of the importer; None: anywhere
         self.first_lines = {}  # Place -> line of the row that made a new courthouse
         self.matched = {}  # (Place, fips) -> courthouse id, or None for a new one
 
@@ -102,6 +103,8 @@ class Planner:
                 return None
             self.matched[row.place, row.fips] = courthouse_id
         fields.update(courthouse_id=courthouse_id, county_id=row.fips, state_id=row.place.state)
+        if not self.in_jurisdiction(line, fields, current):
+            return None
         if not self.verification_allowed(line, fields, current):
             return None
         if current is None:
@@ -125,6 +128,18 @@ class Planner:
             f"to {fields['verification']}",
             column="verification",
         )
+        return False
+
+    def in_jurisdiction(self, line, fields, current):
+        """Whether the importer may write this row: its place, and the incident's current one."""
+        scope = self.scope
+        if scope is None or (
+            scope.allows(fields["state_id"], fields["county_id"], fields["courthouse_id"])
+            and (current is None or scope.allows(None, None, current["courthouse_id"]))
+        ):
+            return True
+        where = ", ".join(scope.names()) or "nowhere"
+        self.report.error(line, f"outside your jurisdiction ({where})", column="courthouse")
         return False
 
     def courthouse(self, line, place, fips, court_type):

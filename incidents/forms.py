@@ -133,7 +133,10 @@ class IncidentForm(forms.ModelForm):
         if courthouse and not may_write(self.user, courthouse):
             raise forms.ValidationError(
                 _("%(name)s is outside your jurisdiction (%(places)s). Ask a reviewer to enter it."),
-                params={"name": courthouse.name, "places": ", ".join(write_scope(self.user).names())},
+                params={
+                    "name": courthouse.name,
+                    "places": ", ".join(write_scope(self.user).names()) or _("none yet"),
+                },
             )
         return courthouse
 

@@ -258,7 +258,7 @@ def incident_withdraw(request, pk):
             _withdraw_or_request(request, pk, withdraw, form.cleaned_data)
         except services.NotAllowed as refused:
             messages.error(request, str(refused))
-        return redirect(_staff_page(Incident.objects.get(pk=pk)))
+        return redirect(_after_withdrawal(request.user, Incident.objects.get(pk=pk)))
     context = {
         "incident": incident,
         "form": form,
@@ -266,6 +266,15 @@ def incident_withdraw(request, pk):
         "requests": _open_requests(incident.retraction_requests.all()),
     }
     return render(request, "incidents/staff/withdraw.html", context)
+
+
+def _after_withdrawal(user, incident):
+    if incident.is_published:  # a request: the incident stays
+        return incident.get_absolute_url()
+    # A court administrator has no review page: the list shows the incident as retracted.
+    if user.has_perm(RETRACT):
+        return reverse("incident_review", args=[incident.pk])
+    return reverse("staff_incident_list")
 
 
 def _withdraw_or_request(request, pk, withdraw, cleaned):

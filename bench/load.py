@@ -155,10 +155,12 @@ def prepare_data(db, env, rows):
 
 CREATE_USERS = """
 from django.contrib.auth.models import Group, User
+from incidents.models import Jurisdiction, State
 group = Group.objects.get(name="Court administrators")
 for name in {names!r}:
     user = User.objects.create_user(name, password={password!r})
     user.groups.add(group)
+    Jurisdiction.objects.bulk_create(Jurisdiction(user=user, state=state) for state in State.objects.all())
 """
 
 

@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -11,11 +14,14 @@ from .models import (
     Courthouse,
     CoverageChange,
     Incident,
+    Jurisdiction,
     PolicyEvent,
     Redaction,
     ReferenceFigure,
+    RetractionRequest,
     State,
 )
+from .permissions import may_write
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,7 +95,11 @@ class IncidentAdmin(SimpleHistoryAdmin):
     form = IncidentAdminForm
 
     def save_model(self, request, obj, form, change):
-        # The same write as the entry and correction forms: a stale version is refused.
+        # The same write as the entry and correction forms: a stale version is refused,
+        # and a court administrator writes only in their jurisdiction.
+        stored = Incident.objects.filter(pk=obj.pk).first() if change else None
+        if not may_write(request.user, obj) or (stored and not may_write(request.user, stored)):
+            raise PermissionDenied
         if change:
             services.update_incident(
                 incident=obj, expected_version=form.cleaned_data["loaded_version"], user=request.user
@@ -153,3 +163,40 @@ class ReferenceFigureAdmin(admin.ModelAdmin):
     search_fields = ["publisher", "title", "area", "definition"]
     autocomplete_fields = ["counties"]
     date_hierarchy = "period_start"
+
+
+class JurisdictionInline(admin.TabularInline):
+    """Where a court administrator may enter, correct and import incidents (permissions.py)."""
+
+    model = Jurisdiction
+    extra = 1
+    autocomplete_fields = ["county", "courthouse"]
+    verbose_name_plural = _lazy("jurisdictions: one state, county or courthouse per row")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, JurisdictionInline]
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(admin.ModelAdmin):
+    list_display = ["user", "state", "county", "courthouse"]
+    list_filter = ["state"]
+    search_fields = ["user__username", "county__name", "courthouse__name"]
+    autocomplete_fields = ["user", "county", "courthouse"]
+    list_select_related = ["user", "state", "county", "courthouse__county"]
+
+
+@admin.register(RetractionRequest)
+class RetractionRequestAdmin(ReadOnlyAdmin):
+    """The record of court administrators' requests; reviewers decide on the incident's review page."""
+
+    list_display = ["requested_at", "incident", "requested_by", "public_reason", "outcome", "decided_by"]
+    list_filter = ["outcome", "public_reason"]
+    list_select_related = ["incident__courthouse", "requested_by", "decided_by"]

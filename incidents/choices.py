@@ -97,6 +97,8 @@ class CourtType(models.TextChoices):
 class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
     RETRACTED = "retracted", _("Retracted")
+    # Saved by staff, not yet published: never on a public page, export, feed or count.
+    DRAFT = "draft", _("Draft")
 
 
 class RetractionReason(models.TextChoices):
@@ -126,3 +128,11 @@ class Counted(models.TextChoices):
     SIGHTINGS = "sightings", _("Sightings of agents")
     ARRESTS_AND_ATTEMPTS = "arrests_and_attempts", _("Arrests and attempted arrests")
     ALL = "all", _("Arrests, attempted arrests and sightings")
+
+
+class RequestOutcome(models.TextChoices):
+    """What a reviewer decided on a court administrator's request for a retraction."""
+
+    OPEN = "", _("Waiting for a reviewer")
+    RETRACTED = "retracted", _("Retracted")
+    DECLINED = "declined", _("Declined")

@@ -104,7 +104,8 @@ DATA_MODEL_RULES = """
 - `reference` is unique; one is assigned at creation when none is given, so every exported
   row can be imported again without making a duplicate.
 - A retracted incident (`status` `retracted`, with its `retraction_reason`) leaves every
-  public page, export and API answer, and is kept. Staff-only fields never appear in any
+  public page, export and API answer, and is kept. A draft (`status` `draft`) is never in
+  any of them until staff publish it. Staff-only fields never appear in any
   public page, export or API answer. Every change is kept in the incident's history.
 - A correction names the `version` it was made from; an edit made from an older version is
   refused (a conflict) instead of silently overwriting the other one.

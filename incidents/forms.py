@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .imports import check_size
-from .limits import EARLIEST_DATE, SUMMARY_MAX_CHARS
+from .limits import EARLIEST_DATE, SUMMARY_MAX_CHARS, no_bidi_controls
 from .models import (
+    PUBLIC_FIELDS,
+    PUBLIC_NOTE_MAX_CHARS,
     SLUG,
     STAFF_ONLY_FIELDS,
     County,
@@ -19,6 +21,7 @@ from .models import (
     court_type_from_name,
     today_utc,
 )
+from .permissions import may_write, write_scope
 
 RADIO_FIELDS = (
     "date_precision",
@@ -113,8 +116,9 @@ class IncidentForm(forms.ModelForm):
             **{name: forms.RadioSelect for name in RADIO_FIELDS},
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user  # whose jurisdiction limits the courthouse (permissions.py)
         self.fields["reference"].required = bool(self.instance.pk)
         if not self.instance.pk:
             self.fields["reference"].help_text = _(
@@ -123,6 +127,18 @@ class IncidentForm(forms.ModelForm):
             self.fields["date"].initial = today_utc()
         else:
             self.initial["courthouse"] = self.instance.courthouse.slug
+
+    def clean_courthouse(self):
+        courthouse = self.cleaned_data["courthouse"]
+        if courthouse and not may_write(self.user, courthouse):
+            raise forms.ValidationError(
+                _("%(name)s is outside your jurisdiction (%(places)s). Ask a reviewer to enter it."),
+                params={
+                    "name": courthouse.name,
+                    "places": ", ".join(write_scope(self.user).names()) or _("none yet"),
+                },
+            )
+        return courthouse
 
     def clean_reference(self):
         reference = self.cleaned_data["reference"]
@@ -153,11 +169,28 @@ class IncidentForm(forms.ModelForm):
 class IncidentEditForm(IncidentForm):
     # The version this form was loaded with: saving refuses when the row moved on.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    public_note = forms.CharField(
+        label=_("Public note on this correction"),
+        max_length=PUBLIC_NOTE_MAX_CHARS,
+        required=False,
+        validators=[no_bidi_controls],
+        help_text=_(
+            'Why the published incident changed, in a few words, e.g. "date corrected from court record". '
+            "Shown in the public change log beside the corrected fields. Not needed for staff-only fields."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["courthouse"].widget.attrs.pop("autofocus", None)
         self.initial.setdefault("version", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        public = set(self.changed_data) & set(PUBLIC_FIELDS)
+        if self.instance.is_published and public and not cleaned.get("public_note", "").strip():
+            self.add_error("public_note", _("Say in a few words why the published incident changed."))
+        return cleaned
 
 
 class IncidentAdminForm(forms.ModelForm):

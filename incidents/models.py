@@ -63,6 +63,10 @@ CHOICE_FIELDS = {
 LABELLED_CHOICES = {**CHOICE_FIELDS, "court_type": choices.CourtType}
 
 PUBLISHED = Q(status=choices.Status.PUBLISHED)
+RETRACTED = Q(status=choices.Status.RETRACTED)
+# How long a court administrator may withdraw their own entry without a reviewer.
+WITHDRAWAL_WINDOW = datetime.timedelta(hours=24)
+PUBLIC_NOTE_MAX_CHARS = 200
 
 # What a courthouse's address name may look like; filters and forms check it
 # before a typed value reaches the database (PostgreSQL refuses a NUL byte).
@@ -210,6 +214,20 @@ class IncidentQuerySet(models.QuerySet):
 
     def demo(self):
         return self.filter(is_demo=True)
+
+
+class PublicNote(models.Model):
+    """A history row's public note: why a published incident was corrected (services.update_incident).
+
+    Shown in the public change log beside the corrected fields; empty on every other row.
+    """
+
+    public_note = models.CharField(
+        _("public note on the correction"), max_length=PUBLIC_NOTE_MAX_CHARS, null=True, blank=True
+    )
+
+    class Meta:
+        abstract = True
 
 
 class Incident(models.Model):
@@ -422,6 +440,7 @@ class Incident(models.Model):
         excluded_fields=["county", "state"],
         no_db_index=["reference", "courthouse", "created_by", "updated_by"],
         user_db_constraint=False,
+        bases=[PublicNote],
     )
     objects = IncidentQuerySet.as_manager()
 
@@ -472,7 +491,7 @@ class Incident(models.Model):
             # ?updated_after= and ordering=updated_at (incremental downloads)
             models.Index(fields=["updated_at", "id"], name="inc_pub_updated", condition=PUBLISHED),
             # the change feed's retracted rows (api/changes/); no import ever writes one
-            models.Index(fields=["updated_at", "id"], name="inc_retracted_updated", condition=~PUBLISHED),
+            models.Index(fields=["updated_at", "id"], name="inc_retracted_updated", condition=RETRACTED),
             # ordering=people_count
             models.Index(fields=["people_count", "id"], name="inc_pub_people", condition=PUBLISHED),
             # the demo banner's "any demo row?" check and load_demo_data --clear
@@ -494,6 +513,10 @@ class Incident(models.Model):
     @property
     def is_published(self):
         return self.status == choices.Status.PUBLISHED
+
+    @property
+    def is_draft(self):
+        return self.status == choices.Status.DRAFT
 
     def clean(self):
         errors = {}
@@ -760,3 +783,98 @@ class Summary(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dimension", "month", "state", "value"], name="summary_key")
         ]
+
+
+class Jurisdiction(models.Model):
+    """One place where a court administrator may enter, correct and import incidents.
+
+    Exactly one of state, county or courthouse. A court administrator with no
+    jurisdiction may write nowhere; reviewers and superusers are not limited
+    (permissions.py holds the rule).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="jurisdictions",
+        verbose_name=_("court administrator"),
+    )
+    state = models.ForeignKey(
+        State, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("state")
+    )
+    county = models.ForeignKey(
+        County, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
+    courthouse = models.ForeignKey(
+        Courthouse,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("courthouse"),
+    )
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__isnull=False, county__isnull=True, courthouse__isnull=True)
+                | Q(state__isnull=True, county__isnull=False, courthouse__isnull=True)
+                | Q(state__isnull=True, county__isnull=True, courthouse__isnull=False),
+                name="jurisdiction_one_place",
+            )
+        ]
+
+    def __str__(self):
+        return str(self.place)
+
+    @property
+    def place(self):
+        return self.state or self.county or self.courthouse
+
+    def clean(self):
+        if sum(value is not None for value in (self.state_id, self.county_id, self.courthouse_id)) != 1:
+            raise ValidationError(_("Choose exactly one: a state, a county or a courthouse."))
+
+
+class RetractionRequest(models.Model):
+    """A court administrator's request that a reviewer retract an incident (after the withdrawal window)."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="retraction_requests", verbose_name=_("incident")
+    )
+    public_reason = models.CharField(
+        _("public reason"), max_length=30, choices=choices.RetractionReason.choices
+    )
+    reason = models.TextField(_("reason (staff only)"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=choices.RequestOutcome.choices, blank=True, default=""
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("retraction request")
+        # The open requests, for the reviewers' list.
+        indexes = [
+            models.Index(fields=["requested_at"], name="retraction_request_open", condition=Q(outcome=""))
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} · {self.requested_at:%Y-%m-%d}"

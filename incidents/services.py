@@ -18,7 +18,16 @@ from django.utils.translation import gettext as _
 
 from . import choices, imports
 from .cache import bump_data_version
-from .models import PUBLIC_FIELDS, REDACTABLE_FIELDS, REDACTED, STAFF_ONLY_FIELDS, Incident, Redaction
+from .models import (
+    PUBLIC_FIELDS,
+    REDACTABLE_FIELDS,
+    REDACTED,
+    STAFF_ONLY_FIELDS,
+    Incident,
+    Redaction,
+    RetractionRequest,
+)
+from .permissions import may_withdraw
 
 # What a visitor can see of a row, as database columns.
 PUBLIC_COLUMNS = (
@@ -39,9 +48,16 @@ class EditConflict(Exception):
         self.saved = saved
 
 
+class NotAllowed(Exception):
+    """The write is not this user's to make (permissions.py); nothing was written."""
+
+
 @transaction.atomic
-def create_incident(*, incident, user):
+def create_incident(*, incident, user, draft=False):
+    """Save a new incident: published, or with `draft` a draft that no visitor can see."""
     now = timezone.now()
+    if draft:
+        incident.status = choices.Status.DRAFT
     incident.created_by = incident.updated_by = user
     incident.created_at = incident.updated_at = now
     incident.version = 1
@@ -51,9 +67,16 @@ def create_incident(*, incident, user):
 
 
 @transaction.atomic
-def update_incident(*, incident, expected_version, user):
-    """Save the edited `incident` unless someone saved since `expected_version`."""
-    _save_version(incident, expected_version, user)
+def update_incident(*, incident, expected_version, user, note="", publish=False):
+    """Save the edited `incident` unless someone saved since `expected_version`.
+
+    `note` is the public reason for a correction of a published incident; `publish`
+    makes a draft public, as a new incident.
+    """
+    change = choices.Change.UPDATED
+    if publish and incident.is_draft:
+        incident.status, change = choices.Status.PUBLISHED, choices.Change.CREATED
+    _save_version(incident, expected_version, user, change=change, note=note)
     return incident
 
 
@@ -77,7 +100,42 @@ def retract_incident(*, pk, reason, public_reason, user):
     incident.retraction_reason, incident.retraction_public_reason = reason, public_reason
     incident.retracted_at = timezone.now()
     _save_version(incident, incident.version, user, change=choices.Change.RETRACTED)
+    _decide_requests(pk, choices.RequestOutcome.RETRACTED, user)
     return incident
+
+
+@transaction.atomic
+def withdraw_incident(*, pk, reason, public_reason, user):
+    """A court administrator's retraction of their own entry, within the withdrawal window."""
+    if not may_withdraw(user, _fresh(pk)):
+        raise NotAllowed(_("Only your own entry, within 24 hours of saving it, can be withdrawn."))
+    return retract_incident(pk=pk, reason=reason, public_reason=public_reason, user=user)
+
+
+@transaction.atomic
+def request_retraction(*, pk, reason, public_reason, user):
+    """Ask a reviewer to retract a published incident; one open request per incident."""
+    incident = _fresh(pk)
+    if not incident.is_published:
+        raise NotAllowed(_("Only a published incident can be retracted."))
+    if incident.retraction_requests.filter(outcome=choices.RequestOutcome.OPEN).exists():
+        raise NotAllowed(_("A retraction of this incident is already waiting for a reviewer."))
+    return RetractionRequest.objects.create(
+        incident=incident, reason=reason.strip(), public_reason=public_reason, requested_by=user
+    )
+
+
+@transaction.atomic
+def decline_retraction(*, pk, user):
+    """A reviewer keeps the incident published: its open requests are declined."""
+    _fresh(pk)
+    _decide_requests(pk, choices.RequestOutcome.DECLINED, user)
+
+
+def _decide_requests(pk, outcome, user):
+    RetractionRequest.objects.filter(incident_id=pk, outcome=choices.RequestOutcome.OPEN).update(
+        outcome=outcome, decided_by=user, decided_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -157,7 +215,7 @@ def _fresh(pk):
     return Incident.objects.select_for_update().get(pk=pk)
 
 
-def _save_version(incident, expected_version, user, change=choices.Change.UPDATED):
+def _save_version(incident, expected_version, user, change=choices.Change.UPDATED, note=""):
     claimed = Incident.objects.filter(pk=incident.pk, version=expected_version).update(
         version=expected_version + 1
     )
@@ -171,6 +229,10 @@ def _save_version(incident, expected_version, user, change=choices.Change.UPDATE
     if _public_change(incident):
         incident.updated_at = timezone.now()
         incident.last_change = change
+        # signals.public_note puts it on the history row; only a correction of a published incident has one.
+        incident._public_note = (
+            note.strip() if change == choices.Change.UPDATED and incident.is_published else ""
+        )
         incident.save()
     else:
         incident.save(update_fields=PRIVATE_WRITE)

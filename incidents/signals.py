@@ -1,5 +1,6 @@
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from simple_history.signals import pre_create_historical_record
 
 from .cache import bump_data_version
 from .models import Courthouse, CoverageChange, Incident, PolicyEvent, ReferenceFigure
@@ -17,3 +18,10 @@ def data_changed(update_fields=None, **kwargs):
     if update_fields and update_fields <= PRIVATE_WRITE:
         return
     bump_data_version()
+
+
+@receiver(pre_create_historical_record, sender=Incident.history.model)
+def public_note(instance=None, history_instance=None, **kwargs):
+    """The public reason of a correction (services.update_incident) goes on its history row only."""
+    history_instance.public_note = getattr(instance, "_public_note", "") or None
+    instance._public_note = ""

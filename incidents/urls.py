@@ -42,6 +42,12 @@ urlpatterns = [
     path("incidents/<int:pk>/verification/", staff.incident_verify, name="incident_verify"),
     path("incidents/<int:pk>/retract/", staff.incident_retract, name="incident_retract"),
     path("incidents/<int:pk>/restore/", staff.incident_restore, name="incident_restore"),
+    path("incidents/<int:pk>/withdraw/", staff.incident_withdraw, name="incident_withdraw"),
+    path(
+        "incidents/<int:pk>/retraction-request/decline/",
+        staff.incident_decline_retraction,
+        name="incident_decline_retraction",
+    ),
     path("staff/incidents/", staff.staff_incident_list, name="staff_incident_list"),
     path("staff/courthouses/new/", staff.courthouse_create, name="courthouse_create"),
 ]

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from incidents.cache import local_pages
+from incidents.models import Jurisdiction, State
 
 from .factories import CourthouseFactory, IncidentFactory
 
@@ -46,10 +47,12 @@ def superuser(db):
 
 @pytest.fixture
 def court_admin(db):
+    """A court administrator whose jurisdiction is every state (tests/test_jurisdiction.py limits one)."""
     user = User.objects.create_user("clerk", password="pw-clerk-123")
     group = Group.objects.filter(name="Court administrators").first()
     if group:
         user.groups.add(group)
+    Jurisdiction.objects.bulk_create(Jurisdiction(user=user, state=state) for state in State.objects.all())
     return user
 
 

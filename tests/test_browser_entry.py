@@ -72,7 +72,7 @@ def test_a_court_administrator_adds_an_incident_and_sees_it_in_the_public_list(p
     page.get_by_label("People taken into custody").fill("1")
     page.get_by_role("group", name="Agents in plain clothes").get_by_label("Yes").check()
     page.get_by_label("Summary").fill("Agents arrested a defendant at the metal detectors.")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Save and publish", exact=True).click()
 
     page.wait_for_url(re.compile(r"/incidents/\d+/$"))
     incident = Incident.objects.get()
@@ -94,7 +94,7 @@ def test_a_form_error_is_shown_next_to_its_field(page, court_admin):
     page.get_by_role("combobox", name="Courthouse").fill("brooklyn-criminal-court")
     page.get_by_role("group", name="Outcome").get_by_label("Attempted arrest").check()
     page.get_by_label("People taken into custody").fill("2")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Save and publish", exact=True).click()
     page.wait_for_load_state()
     assert page.locator("#id_people_count_error").inner_text() == (
         "Must be 0 when the outcome is attempted or observed."

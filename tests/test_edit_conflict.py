@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from incidents import services
-from incidents.models import Incident
+from incidents.models import Incident, Jurisdiction
 
 from .factories import IncidentFactory
 from .test_permissions import entry_data
@@ -24,6 +24,7 @@ def incident(db):
 def clerk(name):
     user = User.objects.create_user(name, password=f"pw-{name}-123")
     user.groups.add(Group.objects.get(name="Court administrators"))
+    Jurisdiction.objects.create(user=user, state_id="NY")
     client = Client()
     client.force_login(user)
     return user, client
@@ -44,7 +45,8 @@ def edit(client, incident, version, **changes):
 
 def test_the_edit_form_carries_the_version_it_was_loaded_with(incident, django_assert_num_queries):
     _, client = clerk("anaq7")
-    with django_assert_num_queries(6):  # session, user, permissions (2), incident, demo banner
+    # session, user, permissions (2), incident, jurisdictions, demo banner
+    with django_assert_num_queries(7):
         html = client.get(f"/incidents/{incident.pk}/edit/").content.decode()
     assert '<input type="hidden" name="version" value="1"' in html
     assert 'value="first note"' not in html and "first note" in html  # staff-only textarea

@@ -48,7 +48,10 @@ def entry_data(incident=None, **overrides):
     else:
         data = {name: str(getattr(incident, name)) for name in IncidentForm.Meta.fields}
         data.update(
-            courthouse=incident.courthouse.slug, date=incident.date.isoformat(), version=incident.version
+            courthouse=incident.courthouse.slug,
+            date=incident.date.isoformat(),
+            version=incident.version,
+            public_note="Corrected from the source.",  # a correction of a published incident needs one
         )
     return {**data, **overrides}
 

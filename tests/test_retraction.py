@@ -104,7 +104,8 @@ def test_restore_only_answers_post(incident, reviewer_client):
 def test_the_review_page_offers_what_the_reviewer_may_do(
     incident, reviewer_client, django_assert_num_queries
 ):
-    with django_assert_num_queries(6):  # session, user, permissions (2), incident, demo banner
+    # session, user, permissions (2), incident, retraction requests, demo banner
+    with django_assert_num_queries(7):
         html = reviewer_client.get(f"/incidents/{incident.pk}/review/").content.decode()
     assert f'action="/incidents/{incident.pk}/verification/"' in html
     assert f'href="/incidents/{incident.pk}/retract/"' in html
@@ -143,8 +144,8 @@ def test_reviewers_find_retracted_incidents_in_the_staff_list(
 ):
     IncidentFactory.create_batch(3)
     retract(reviewer_client, incident)
-    # session, user, permissions (2), count, page, demo banner
-    with django_assert_num_queries(7):
+    # session, user, permissions (2), retraction requests, count, page, demo banner
+    with django_assert_num_queries(8):
         html = reviewer_client.get("/staff/incidents/", {"status": "retracted"}).content.decode()
     assert "OCA-RETRACT-1" in html and html.count('class="retracted"') == 1
     assert f'href="/incidents/{incident.pk}/review/"' in html

@@ -19,6 +19,7 @@ import io
 
 from django.db import IntegrityError, connection, transaction
 
+from ..permissions import write_scope
 from . import planning, reading, writing
 from .reading import IGNORED_COLUMNS, IMPORT_COLUMNS, REQUIRED_COLUMNS, check_size
 from .report import ImportReport
@@ -69,6 +70,8 @@ def run(raw, report, *, user, dry_run, create_courthouses, progress):
 
 def _read(raw, report, writer, *, user, create_courthouses, progress):
     may_review = planning.may_review(user)
-    planner = planning.Planner(planning.Known.load(), report, may_review, create_courthouses)
+    planner = planning.Planner(
+        planning.Known.load(), report, may_review, create_courthouses, write_scope(user)
+    )
     rows = reading.rows(raw, planner.known, report, progress)
     writer.run(planning.events(rows, planner, guess_new=writer.guess_new))

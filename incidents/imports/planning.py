@@ -117,9 +117,10 @@ class Planner:
     that exists. A column the file lacks keeps an updated incident's value.
     """
 
-    def __init__(self, known, report, may_review, create_courthouses=False):
+    def __init__(self, known, report, may_review, create_courthouses=False, scope=None):
         self.known, self.report, self.may_review = known, report, may_review
         self.create_courthouses = create_courthouses
+        self.scope = scope  # permissions.Scope of the importer; None: anywhere
         self.first_lines = {}  # Place -> line of the row that made a new courthouse
         self.matched = {}  # (Place, fips) -> (courthouse id or None for a new one, county)
 
@@ -133,6 +134,8 @@ class Planner:
                 return None
             self.matched[row.place, row.fips] = matched
         fields.update(courthouse_id=matched[0], county_id=matched[1], state_id=row.place.state)
+        if not self.in_jurisdiction(line, fields, current):
+            return None
         if current is not None and not self.keep_absent(row, current):
             return None
         if not self.verification_allowed(line, fields, current):
@@ -184,6 +187,18 @@ class Planner:
             f"to {fields['verification']}",
             column="verification",
         )
+        return False
+
+    def in_jurisdiction(self, line, fields, current):
+        """Whether the importer may write this row: its place, and the incident's current one."""
+        scope = self.scope
+        if scope is None or (
+            scope.allows(fields["state_id"], fields["county_id"], fields["courthouse_id"])
+            and (current is None or scope.allows(None, None, current["courthouse_id"]))
+        ):
+            return True
+        where = ", ".join(scope.names()) or "nowhere"
+        self.report.error(line, f"outside your jurisdiction ({where})", column="courthouse")
         return False
 
     def courthouse(self, row):

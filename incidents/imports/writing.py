@@ -405,6 +405,7 @@ def _copy_history(first, user, now):
         "history_change_reason": CHANGE_REASON,
         "history_type": "+",
         "history_user_id": user.pk if user else None,
+        "public_note": None,  # only a correction made in the form has one
     }
     columns, values, params = [], [], []
     for model_field in history_model._meta.concrete_fields:

@@ -12,7 +12,7 @@ def load_figures(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0016_retraction_notice"),
+        ("incidents", "0018_drafts_jurisdictions_notes"),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ from django.utils import timezone
 from .. import choices
 from ..filters import error_message, filter_incidents
 from ..limits import EARLIEST_DATE
-from ..models import PUBLISHED, Incident
+from ..models import PUBLISHED, RETRACTED, Incident
 from .api import BadParameter, _json_error, _limit, _next_url
 
 # A write's rows carry the time it began, and become visible when it commits. A
@@ -54,7 +54,8 @@ def latest_changes(incidents, *, since=None, after=None, descending=False, limit
         op = "lt" if descending else "gt"
         at, pk = after
         incidents = incidents.filter(Q(**{f"updated_at__{op}": at}) | Q(updated_at=at, **{f"id__{op}": pk}))
-    parts = [list(incidents.filter(condition)[:limit]) for condition in (PUBLISHED, ~PUBLISHED)]
+    # Drafts are in neither: they were never public.
+    parts = [list(incidents.filter(condition)[:limit]) for condition in (PUBLISHED, RETRACTED)]
     merged = heapq.merge(*parts, key=lambda row: (row.updated_at, row.pk), reverse=descending)
     return list(merged)[:limit]
 
@@ -63,14 +64,13 @@ def latest_changes(incidents, *, since=None, after=None, descending=False, limit
 
 
 def retraction_notice(request, pk):
-    """410 Gone with the public notice of a retracted incident; 404 for no incident at all.
+    """410 Gone with the public notice of a retracted incident; 404 for none, or for a draft.
 
     Only the reference, the date and the public reason are read: neither the
     staff's own reason nor the retracted text can reach the page.
     """
     notice = (
-        Incident.objects.filter(pk=pk)
-        .exclude(PUBLISHED)
+        Incident.objects.filter(RETRACTED, pk=pk)
         .values("reference", "retracted_at", "updated_at", "retraction_public_reason")
         .first()
     )

@@ -108,7 +108,7 @@ class IncidentFeed(Feed):
         return f"{item.reference} · {change.label} · {day} · {item.courthouse.name}"
 
     def item_description(self, item):
-        return describe(item, self.corrected.get(item.pk, []))
+        return describe(item, self.corrected.get(item.pk))
 
     def item_link(self, item):
         return item.get_absolute_url()
@@ -133,7 +133,9 @@ def describe(item, corrected):
     if change == choices.Change.RESTORED:
         return _("Published again after a retraction.")
     if change == choices.Change.UPDATED:
-        return _("Corrected: %(fields)s.") % {"fields": ", ".join(corrected) or _("details")}
+        labels, note = corrected or ([], None)
+        text = _("Corrected: %(fields)s.") % {"fields": ", ".join(labels) or _("details")}
+        return _("%(corrected)s Why: %(note)s") % {"corrected": text, "note": note} if note else text
     return _("New report: %(outcome)s, %(people)d taken into custody, %(case)s case.") % {
         "outcome": item.get_outcome_display(),
         "people": item.people_count,
@@ -142,18 +144,21 @@ def describe(item, corrected):
 
 
 def corrected_fields(rows):
-    """{id: labels of the fields its latest correction changed}, from the public history, in one query."""
+    """{id: (labels of the fields its latest correction changed, its public note)}, from the public
+    history, in one query."""
     ids = [row.pk for row in rows if change_of(row.status, row.last_change) == choices.Change.UPDATED]
     if not ids:
         return {}
     records = (
         Incident.history.filter(id__in=ids)
-        .only("id", "history_id", "history_date", *PUBLIC_FIELDS)
+        .only("id", "history_id", "history_date", "public_note", *PUBLIC_FIELDS)
         .order_by("id", "history_date", "history_id")
     )
     corrected = {}
     for pk, group in itertools.groupby(records, key=lambda record: record.id):
         entries = field_changes(list(group), PUBLIC_FIELDS, initial_values=False)
         latest = next((entry for entry in entries if not entry.created), None)
-        corrected[pk] = [change.label for change in latest.changes] if latest else []
+        corrected[pk] = (
+            ([change.label for change in latest.changes], latest.record.public_note) if latest else None
+        )
     return corrected

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from .. import charts, comparison
+from .. import charts, choices, comparison
 from ..cache import cached, public_page
 from ..dictionary import VERIFICATION_MEANINGS
 from ..filters import filter_incidents
@@ -175,12 +175,19 @@ def _verification_note(incident):
 def public_changes(incident):
     """Dated public history, newest first: when the incident was recorded and each correction.
 
-    Only PUBLIC_FIELDS are read, compared and shown: a change to staff-only notes is
+    Only PUBLIC_FIELDS and each correction's public note are read, compared and shown: a change to staff-only notes is
     not a public correction, and neither the user who made it nor any staff-only
     value is ever loaded here.
     """
-    records = incident.history.only("history_id", "history_date", *PUBLIC_FIELDS)
-    return field_changes(records.order_by("history_date", "history_id"), PUBLIC_FIELDS, initial_values=False)
+    records = incident.history.only("history_id", "history_date", "status", "public_note", *PUBLIC_FIELDS)
+    records = since_published(list(records.order_by("history_date", "history_id")))
+    return field_changes(records, PUBLIC_FIELDS, initial_values=False)
+
+
+def since_published(records):
+    """The history rows from the incident's publication on: its edits as a draft were never public."""
+    drafts = [index for index, record in enumerate(records) if record.status == choices.Status.DRAFT]
+    return records[drafts[-1] + 1 :] if drafts else records
 
 
 # -- courthouses and autocomplete -----------------------------------------------------

@@ -2,8 +2,9 @@
 
 Every view checks its permission on the server through `staff_only`: an anonymous
 visitor is sent to sign in, a signed-in user without the permission gets 403.
-Court administrators add and change incidents and courthouses and import;
-reviewers set verification, retract and restore; superusers do everything.
+Court administrators add and change incidents and courthouses and import, inside
+their jurisdictions only (permissions.py), and withdraw their own entries for a
+day; reviewers set verification, retract and restore; superusers do everything.
 """
 
 import datetime
@@ -30,7 +31,8 @@ from ..forms import (
     VerificationForm,
 )
 from ..history import STAFF_FIELDS, field_changes
-from ..models import REDACTABLE_FIELDS, SLUG, STAFF_ONLY_FIELDS, Incident, display_text
+from ..models import REDACTABLE_FIELDS, SLUG, STAFF_ONLY_FIELDS, Incident, RetractionRequest, display_text
+from ..permissions import may_withdraw, may_write, write_scope
 
 ADD = "incidents.add_incident"
 CHANGE = "incidents.change_incident"
@@ -65,22 +67,26 @@ def staff_only(*perms, any_of=False):
 
 @staff_only(ADD)
 def incident_create(request):
-    form = IncidentForm(_posted(request), initial=_repeat_initial(request.GET))
+    form = IncidentForm(_posted(request), initial=_repeat_initial(request.GET), user=request.user)
     if form.is_bound and form.is_valid():
-        incident = services.create_incident(incident=form.save(commit=False), user=request.user)
-        messages.success(request, _("Saved incident %(ref)s.") % {"ref": incident.reference})
+        draft = "save_draft" in request.POST
+        incident = services.create_incident(incident=form.save(commit=False), user=request.user, draft=draft)
+        messages.success(request, _saved_message(incident))
         if "add_another" in request.POST:
             return redirect(_add_another_url(incident))
-        return redirect(incident)
+        return redirect(_staff_page(incident))
     return render(request, "incidents/staff/incident_form.html", {"form": form})
 
 
 @staff_only(CHANGE)
 def incident_edit(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
-    form = IncidentEditForm(_posted(request), instance=incident)
+    if not may_write(request.user, incident):
+        return outside_jurisdiction(request, incident)
+    form = IncidentEditForm(_posted(request), instance=incident, user=request.user)
     if form.is_bound and form.is_valid():
-        if not form.has_changed():
+        publish = "publish" in request.POST and incident.is_draft
+        if not publish and not set(form.changed_data) - {"public_note"}:
             messages.info(request, _("Nothing changed."))
             return redirect(_staff_page(incident))
         try:
@@ -88,12 +94,30 @@ def incident_edit(request, pk):
                 incident=form.save(commit=False),
                 expected_version=form.cleaned_data["version"],
                 user=request.user,
+                note=form.cleaned_data["public_note"],
+                publish=publish,
             )
         except services.EditConflict as conflict:
             return _conflict(request, form, conflict.saved)
-        messages.success(request, _("Saved the correction to %(ref)s.") % {"ref": incident.reference})
+        messages.success(request, _saved_message(incident, corrected=not publish))
         return redirect(_staff_page(incident))
     return render(request, "incidents/staff/incident_form.html", {"form": form, "incident": incident})
+
+
+def _saved_message(incident, corrected=False):
+    if incident.is_draft:
+        return _("Saved %(ref)s as a draft: no visitor can see it until it is published.") % {
+            "ref": incident.reference
+        }
+    if corrected:
+        return _("Saved the correction to %(ref)s.") % {"ref": incident.reference}
+    return _("Saved incident %(ref)s.") % {"ref": incident.reference}
+
+
+def outside_jurisdiction(request, incident):
+    """403 with the reason: the incident's courthouse is not in the user's jurisdictions."""
+    context = {"incident": incident, "places": write_scope(request.user).names()}
+    return render(request, "incidents/staff/outside_jurisdiction.html", context, status=403)
 
 
 def _posted(request):
@@ -118,9 +142,11 @@ def _add_another_url(incident):
 
 
 def _staff_page(incident):
-    """The public page while published; a retracted incident has only the review page."""
+    """The public page while published; a draft its form; a retracted incident the review page."""
     if incident.is_published:
         return incident.get_absolute_url()
+    if incident.is_draft:
+        return reverse("incident_edit", args=[incident.pk])
     return reverse("incident_review", args=[incident.pk])
 
 
@@ -160,7 +186,15 @@ def staff_incident_list(request):
         "statuses": choices.Status.choices,
         "verifications": choices.Verification.choices,
     }
+    if request.user.has_perm(RETRACT):
+        context["requests"] = _open_requests(RetractionRequest.objects.all())
     return render(request, "incidents/staff/incident_list.html", context)
+
+
+def _open_requests(requests):
+    """Retraction requests waiting for a reviewer, oldest first."""
+    waiting = requests.filter(outcome=choices.RequestOutcome.OPEN)
+    return waiting.select_related("incident__courthouse", "requested_by")[:100]
 
 
 @staff_only(REVIEW, RETRACT, any_of=True)
@@ -169,6 +203,7 @@ def incident_review(request, pk):
     context = {
         "incident": incident,
         "verification_form": VerificationForm(initial={"verification": incident.verification}),
+        "requests": _open_requests(incident.retraction_requests.all()),
     }
     return render(request, "incidents/staff/review.html", context)
 
@@ -198,7 +233,7 @@ def incident_verify(request, pk):
 @staff_only(RETRACT)
 def incident_retract(request, pk):
     incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
-    form = RetractForm(_posted(request))
+    form = RetractForm(_posted(request), initial=_requested(incident))
     if form.is_bound and form.is_valid() and incident.is_published:
         _retrying(services.retract_incident, **form.cleaned_data, pk=pk, user=request.user)
         messages.success(
@@ -208,6 +243,68 @@ def incident_retract(request, pk):
         )
         return redirect("incident_review", pk=pk)
     return render(request, "incidents/staff/retract.html", {"incident": incident, "form": form})
+
+
+@staff_only(CHANGE)
+def incident_withdraw(request, pk):
+    """A court administrator's own entry, within a day: withdrawn. After that: a request to a reviewer."""
+    incident = get_object_or_404(Incident.objects.select_related("courthouse__county"), pk=pk)
+    if not may_write(request.user, incident):
+        return outside_jurisdiction(request, incident)
+    withdraw = may_withdraw(request.user, incident)
+    form = RetractForm(_posted(request))
+    if form.is_bound and form.is_valid() and incident.is_published:
+        try:
+            _withdraw_or_request(request, pk, withdraw, form.cleaned_data)
+        except services.NotAllowed as refused:
+            messages.error(request, str(refused))
+        return redirect(_after_withdrawal(request.user, Incident.objects.get(pk=pk)))
+    context = {
+        "incident": incident,
+        "form": form,
+        "withdraw": withdraw,
+        "requests": _open_requests(incident.retraction_requests.all()),
+    }
+    return render(request, "incidents/staff/withdraw.html", context)
+
+
+def _after_withdrawal(user, incident):
+    if incident.is_published:  # a request: the incident stays
+        return incident.get_absolute_url()
+    # A court administrator has no review page: the list shows the incident as retracted.
+    if user.has_perm(RETRACT):
+        return reverse("incident_review", args=[incident.pk])
+    return reverse("staff_incident_list")
+
+
+def _withdraw_or_request(request, pk, withdraw, cleaned):
+    if withdraw:
+        incident = _retrying(services.withdraw_incident, pk=pk, user=request.user, **cleaned)
+        messages.success(
+            request,
+            _("%(ref)s is withdrawn: a retraction notice replaces its page.") % {"ref": incident.reference},
+        )
+    else:
+        services.request_retraction(pk=pk, user=request.user, **cleaned)
+        messages.success(
+            request, _("Your request is with the reviewers; the incident stays published until one decides.")
+        )
+
+
+@staff_only(RETRACT)
+@require_POST
+def incident_decline_retraction(request, pk):
+    """The reviewer keeps the incident published; the court administrator's request is closed."""
+    get_object_or_404(Incident, pk=pk)
+    services.decline_retraction(pk=pk, user=request.user)
+    messages.success(request, _("The retraction request is declined; the incident stays published."))
+    return redirect("incident_review", pk=pk)
+
+
+def _requested(incident):
+    """The reasons of a court administrator's open request, to start the reviewer's retraction from."""
+    request = incident.retraction_requests.filter(outcome=choices.RequestOutcome.OPEN).first()
+    return {"public_reason": request.public_reason, "reason": request.reason} if request else {}
 
 
 @staff_only(RETRACT)

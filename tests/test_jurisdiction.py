@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from incidents import choices
-from incidents.imports import import_csv
+from incidents.services import import_incidents as import_csv
 from incidents.models import Incident, Jurisdiction, RetractionRequest
 
 from .factories import CourthouseFactory, IncidentFactory

@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from incidents import choices
-from incidents.services import import_incidents as import_csv
 from incidents.models import Incident, Jurisdiction, RetractionRequest
+from incidents.services import import_incidents as import_csv
 
 from .factories import CourthouseFactory, IncidentFactory
 from .test_import import csv_file

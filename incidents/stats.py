@@ -100,6 +100,7 @@ def aggregate(queryset, by, first=None, last=None, counts=None):
         return [
             {"key": labels[g].slug, "label": labels[g].name, "incidents": n, "people": p}
             for g, n, p in counts
+            if g in labels
         ]
     return [{"key": g, "label": str(labels.get(g, g)), "incidents": n, "people": p} for g, n, p in counts]
 

@@ -134,7 +134,7 @@ def _typed(by, group):
 def _as_rows(by, totals):
     if by == "court_type":
         totals = _by_court_type(totals)
-    rows = [(group, n, p) for group, (n, p) in totals.items() if n]
+    rows = [(group, n, p) for group, (n, p) in totals.items() if n > 0]
     return sorted(rows, key=lambda r: (-r[1], str(r[0])))
 
 
@@ -142,7 +142,8 @@ def _by_court_type(totals):
     types = dict(Courthouse.objects.filter(pk__in=list(totals)).values_list("pk", "court_type"))
     grouped = _Totals()
     for pk, pair in totals.items():
-        grouped.update({types[pk]: pair})
+        if pk in types and pair[0] > 0:  # a place deleted since, or a row left empty, counts nothing
+            grouped.update({types[pk]: pair})
     return grouped
 
 

@@ -122,3 +122,22 @@ def test_a_place_page_counts_the_incidents(spread):
 def test_the_dashboard_reads_the_summary(client, spread):
     Summary.objects.filter(dimension="outcome", month=Summary.ALL_TIME).update(incidents=999)
     assert "999" in client.get("/api/stats/?by=outcome").content.decode()
+
+
+def test_emptying_the_summary_before_the_incidents_leaves_no_row(spread):
+    """A test database flush may delete the tables in any order."""
+    Summary.objects.all().delete()
+    Incident.objects.all().delete()
+    assert not Summary.objects.filter(incidents__lt=0).exists()
+    assert not Summary.objects.exclude(incidents=0).exists()
+
+
+def test_a_row_left_negative_or_for_a_deleted_place_never_breaks_a_page(client, spread):
+    Summary.objects.create(
+        month=Summary.ALL_TIME, state="NY", dimension="courthouse", value="987654", incidents=-1, people=-1
+    )
+    Summary.objects.create(
+        month=Summary.ALL_TIME, state="NY", dimension="courthouse", value="987655", incidents=2, people=2
+    )
+    assert client.get("/").status_code == 200
+    assert client.get("/api/stats/?by=courthouse").status_code == 200

@@ -108,7 +108,7 @@ POSTGRESQL_REVERSE = [
 
 
 def _sqlite_upsert(row, sign):
-    """One row's counts (NEW or OLD), times sign, added to its rows."""
+    """One row's counts (NEW), times sign, added to its rows."""
     dimensions = " UNION ALL ".join(
         f"SELECT '{name}' AS dimension, CAST({row}.{column} AS TEXT) AS value"
         for name, column in DIMENSIONS.items()
@@ -125,6 +125,23 @@ def _sqlite_upsert(row, sign):
     ).replace("s.people", "incidents_summary.people")
 
 
+def _sqlite_take_away(row):
+    """One row's counts taken from its rows: an UPDATE per dimension, never an insert.
+
+    A row to take from always exists while the summary is whole. When it does not
+    (a flush that emptied the summary before the incidents), nothing is taken and
+    no negative row is left behind.
+    """
+    month = f"strftime('%Y-%m-01', {row}.date)"
+    return " ".join(
+        f"""UPDATE incidents_summary SET incidents = incidents - 1, people = people - {row}.people_count
+     WHERE {row}.status = 'published' AND dimension = '{name}' AND state = {row}.state_id
+       AND value = CAST({row}.{column} AS TEXT)
+       AND month IN ('{ALL_TIME}'{"" if name in WITHOUT_MONTHS else f", {month}"});"""
+        for name, column in DIMENSIONS.items()
+    )
+
+
 def _changed():
     return " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in COUNTED)
 
@@ -133,10 +150,10 @@ SQLITE = [
     f"""CREATE TRIGGER incident_summary_inserted AFTER INSERT ON incidents_incident
     BEGIN {_sqlite_upsert("NEW", 1)} END;""",
     f"""CREATE TRIGGER incident_summary_deleted AFTER DELETE ON incidents_incident
-    BEGIN {_sqlite_upsert("OLD", -1)} END;""",
+    BEGIN {_sqlite_take_away("OLD")} END;""",
     f"""CREATE TRIGGER incident_summary_updated AFTER UPDATE ON incidents_incident
     WHEN {_changed()}
-    BEGIN {_sqlite_upsert("OLD", -1)} {_sqlite_upsert("NEW", 1)} END;""",
+    BEGIN {_sqlite_take_away("OLD")} {_sqlite_upsert("NEW", 1)} END;""",
 ]
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS incident_summary_inserted;",

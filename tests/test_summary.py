@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from incidents import choices, services, summary
@@ -124,8 +125,12 @@ def test_the_dashboard_reads_the_summary(client, spread):
     assert "999" in client.get("/api/stats/?by=outcome").content.decode()
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="PostgreSQL's flush truncates every table at once, firing no trigger",
+)
 def test_emptying_the_summary_before_the_incidents_leaves_no_row(spread):
-    """A test database flush may delete the tables in any order."""
+    """SQLite's test database flush deletes the tables one by one, in any order."""
     Summary.objects.all().delete()
     Incident.objects.all().delete()
     assert not Summary.objects.filter(incidents__lt=0).exists()

@@ -15,14 +15,17 @@ read from the database on every request; after a write, every process looks up
 a new key. The copy saves reading and unzipping the page on every hit.
 """
 
+import datetime
 import hashlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .filters import normalise
 
@@ -33,23 +36,50 @@ def _fresh_version():
     return secrets.randbits(62)
 
 
-def data_version():
+class DataState(NamedTuple):
+    version: int
+    changed_at: datetime.datetime  # aware, UTC
+
+
+def data_state(request=None):
+    """The data version and when it changed, read once per request when one is given."""
+    found = getattr(request, "_data_state", None)
+    if found is None:
+        found = _read_state()
+        if request is not None:
+            request._data_state = found
+    return found
+
+
+def data_version(request=None):
+    return data_state(request).version
+
+
+def _read_state():
     from .models import DataVersion
 
     # Plain SQL: read on every request, and the ORM would cost more than the query.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {DataVersion._meta.db_table} WHERE id = 1")
+        cursor.execute(f"SELECT value, changed_at FROM {DataVersion._meta.db_table} WHERE id = 1")
         found = cursor.fetchone()
-    return found[0] if found else _bump()
+    if not found:
+        return _bump()
+    value, changed_at = found
+    if isinstance(changed_at, str):  # SQLite without its converter (e.g. a raw connection)
+        changed_at = datetime.datetime.fromisoformat(changed_at)
+    if changed_at.tzinfo is None:  # SQLite keeps UTC without a zone
+        changed_at = changed_at.replace(tzinfo=datetime.UTC)
+    return DataState(value, changed_at)
 
 
 def _bump():
     from .models import DataVersion
 
-    value = _fresh_version()
-    if not DataVersion.objects.filter(pk=1).update(value=value):
-        DataVersion.objects.bulk_create([DataVersion(pk=1, value=value)], ignore_conflicts=True)
-    return value
+    state = DataState(_fresh_version(), timezone.now())
+    if not DataVersion.objects.filter(pk=1).update(value=state.version, changed_at=state.changed_at):
+        row = DataVersion(pk=1, value=state.version, changed_at=state.changed_at)
+        DataVersion.objects.bulk_create([row], ignore_conflicts=True)
+    return state
 
 
 def bump_data_version():
@@ -71,17 +101,22 @@ def cached(name, params, compute):
     return value
 
 
-def _anonymous_without_state(request):
-    """A visitor whose page cannot differ from anyone else's: no session, no messages."""
+def shared_request(request):
+    """A read by a visitor whose page cannot differ from anyone else's: no session, no messages."""
     from django.conf import settings
 
     cookies = request.COOKIES
     return (
-        settings.PUBLIC_PAGE_CACHE
-        and request.method in ("GET", "HEAD")
+        request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in cookies
         and "messages" not in cookies
     )
+
+
+def _anonymous_without_state(request):
+    from django.conf import settings
+
+    return settings.PUBLIC_PAGE_CACHE and shared_request(request)
 
 
 class LocalPages:
@@ -172,4 +207,4 @@ def _page_key(request, language):
     "page.gz": entries of the format before pages were stored gzipped are not read."""
     address = (request.path, list(normalise(request.GET).lists()), request.GET.get("cursor", "").strip())
     digest = hashlib.sha256(repr(("page.gz", address, language)).encode()).hexdigest()[:32]
-    return f"incidents:page:{data_version()}:{digest}"
+    return f"incidents:page:{data_version(request)}:{digest}"

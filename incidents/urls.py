@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api, changes, feeds, geojson, health, lookups, public, staff, staff_import
+from .views import api, apidocs, changes, feeds, geojson, health, lookups, public, staff, staff_import
 
 urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
@@ -23,6 +23,9 @@ urlpatterns = [
     path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
     path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
+    # the description of all of the above (views/apidocs.py)
+    path("api/schema.json", apidocs.api_schema, name="api_schema"),
+    path("api/", apidocs.api_docs, name="api_docs"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),

@@ -110,7 +110,7 @@ def paths():
             "courthouse_autocomplete",
             _("Courthouses whose name, city or slug match"),
             _("The filter form's courthouse search: up to 20 matches."),
-            [_search(required=True)],
+            [_search(_("1 to 100 characters."), True)],
             {JSON: _ref("Matches")},
         ),
         "/counties/autocomplete.json": _get(
@@ -119,7 +119,7 @@ def paths():
             _(
                 "The filter form's county search, within the states given; every county of one state without q."
             ),
-            [_search(required=False), _state_codes()],
+            [_search(_("1 to 100 characters; required unless one state is given."), False), _state_codes()],
             {JSON: _ref("Matches")},
         ),
         "/api/schema.json": _get(
@@ -231,10 +231,8 @@ def _excel():
     return _query("excel", _("1 adds a byte-order mark, for Excel."), value)
 
 
-def _search(required):
-    return _query(
-        "q", _("1 to 100 characters."), {"type": "string", "minLength": 1, "maxLength": 100}, required
-    )
+def _search(description, required):
+    return _query("q", description, {"type": "string", "minLength": 1, "maxLength": 100}, required)
 
 
 def _state_codes():

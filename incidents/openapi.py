@@ -9,10 +9,12 @@ stats.DIMENSIONS. /api/ is this same description shown as a page
 """
 
 import django_filters
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from . import choices, dictionary, export, stats
 from .filters import MAX_Q, MAX_VALUES, IncidentFilterSet, MultipleValueFilter, StrictDateFilter
+from .models import Incident
 from .views.api import MAX_LIMIT
 from .views.changes import SINCE_MAX
 
@@ -175,10 +177,15 @@ def _filters():
 def filter_parameter(name, spec):
     """One filter of IncidentFilterSet as a query parameter; repeated ones as arrays."""
     value = _filter_value(name, spec)
-    parameter = {"name": name, "in": "query", "description": str(spec.label or name), "schema": value}
+    parameter = {"name": name, "in": "query", "description": _described(spec), "schema": value}
     if value["type"] == "array":
         parameter.update(style="form", explode=True)
     return parameter
+
+
+def _described(spec):
+    """The filter's label, or else the label of the field it filters."""
+    return str(capfirst(spec.label or Incident._meta.get_field(spec.field_name).verbose_name))
 
 
 def _filter_value(name, spec):

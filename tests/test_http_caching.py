@@ -170,3 +170,18 @@ def test_the_data_version_time_moves_with_a_write(incident):
     IncidentFactory()
     after = data_state()
     assert after.version != before.version and after.changed_at >= before.changed_at
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"If-Modified-Since": "yesterday"},
+        {"If-Modified-Since": "Mon, 31 Feb 99999 25:61:61 GMT"},
+        {"If-None-Match": "W/" + '"x",' * 2000},
+        {"If-None-Match": '"\x00"'},
+        {"If-None-Match": "not-quoted"},
+    ],
+)
+def test_junk_validators_get_the_full_answer(client, incident, headers):
+    for url in ("/", "/api/incidents/", "/incidents/export.csv"):
+        assert client.get(url, headers=headers).status_code == 200

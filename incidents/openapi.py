@@ -114,6 +114,7 @@ def paths():
             _("The filter form's courthouse search: up to 20 matches."),
             [_search(_("1 to 100 characters."), True)],
             {JSON: _ref("Matches")},
+            validators=False,
         ),
         "/counties/autocomplete.json": _get(
             "county_autocomplete",
@@ -123,6 +124,7 @@ def paths():
             ),
             [_search(_("1 to 100 characters; required unless one state is given."), False), _state_codes()],
             {JSON: _ref("Matches")},
+            validators=False,
         ),
         "/api/schema.json": _get(
             "schema",
@@ -135,9 +137,14 @@ def paths():
     }
 
 
-def _get(name, summary, description, parameters, content, error_type=JSON, errors=True):
-    ok = {"description": _("OK"), "headers": _header_refs(), "content": _content(content)}
-    responses = {"200": ok, "304": {"description": _("Not modified since the ETag or time sent.")}}
+def _get(name, summary, description, parameters, content, error_type=JSON, errors=True, validators=True):
+    """One GET operation; `validators`: it sends ETag and Last-Modified, and may answer 304
+    (not the autocompletes, asked once per keystroke, which cost one query as they are)."""
+    ok = {"description": _("OK"), "content": _content(content)}
+    responses = {"200": ok}
+    if validators:
+        ok["headers"] = _header_refs()
+        responses["304"] = {"description": _("Not modified since the ETag or time sent.")}
     if errors:
         error = _ref("Error") if error_type == JSON else {"type": "string"}
         responses["400"] = {

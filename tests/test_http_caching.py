@@ -13,7 +13,7 @@ from .factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
-# Pages, chart data, CSV, API, feeds, GeoJSON, the API's description and page, autocompletes.
+# Pages, chart data, CSV, API, feeds, GeoJSON, the API's description and page.
 PUBLIC = [
     "/",
     "/incidents/",
@@ -32,7 +32,6 @@ PUBLIC = [
     "/feeds/incidents.atom",
     "/api/courthouses.geojson",
     "/api/schema.json",
-    "/courthouses/autocomplete.json?q=a",
 ]
 PAGES = [url for url in PUBLIC[:9]]
 STAFF = ["/staff/incidents/", "/incidents/new/", "/incidents/{pk}/edit/", "/incidents/{pk}/history/"]

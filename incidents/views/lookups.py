@@ -8,7 +8,6 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
 from ..filters import MAX_VALUES
-from ..http import public_data
 from ..models import (
     County,
     Courthouse,
@@ -18,7 +17,6 @@ from ..models import (
 AUTOCOMPLETE_MAX = 20
 
 
-@public_data
 def courthouse_autocomplete(request):
     """{"results": [{"value": slug, "label": "Name (City, ST)"}]}: every word of `q` must
     match the name, the city or the start of the slug. The filter form and the
@@ -43,7 +41,6 @@ def courthouse_autocomplete(request):
     )
 
 
-@public_data
 def county_autocomplete(request):
     """{"results": [{"value": FIPS, "label": "Kings County, NY"}]}: counties matching `q`,
     within the `state`s given. With one state and no `q`: every county of that state,

@@ -15,14 +15,17 @@ read from the database on every request; after a write, every process looks up
 a new key. The copy saves reading and unzipping the page on every hit.
 """
 
+import datetime
 import hashlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .filters import normalise
 
@@ -33,23 +36,50 @@ def _fresh_version():
     return secrets.randbits(62)
 
 
-def data_version():
+class DataState(NamedTuple):
+    version: int
+    changed_at: datetime.datetime  # aware, UTC
+
+
+def data_state(request=None):
+    """The data version and when it changed, read once per request when one is given."""
+    found = getattr(request, "_data_state", None)
+    if found is None:
+        found = _read_state()
+        if request is not None:
+            request._data_state = found
+    return found
+
+
+def data_version(request=None):
+    return data_state(request).version
+
+
+def _read_state():
     from .models import DataVersion
 
     # Plain SQL: read on every request, and the ORM would cost more than the query.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {DataVersion._meta.db_table} WHERE id = 1")
+        cursor.execute(f"SELECT value, changed_at FROM {DataVersion._meta.db_table} WHERE id = 1")
         found = cursor.fetchone()
-    return found[0] if found else _bump()
+    if not found:
+        return _bump()
+    value, changed_at = found
+    if isinstance(changed_at, str):  # SQLite without its converter (e.g. a raw connection)
+        changed_at = datetime.datetime.fromisoformat(changed_at)
+    if changed_at.tzinfo is None:  # SQLite keeps UTC without a zone
+        changed_at = changed_at.replace(tzinfo=datetime.UTC)
+    return DataState(value, changed_at)
 
 
 def _bump():
     from .models import DataVersion
 
-    value = _fresh_version()
-    if not DataVersion.objects.filter(pk=1).update(value=value):
-        DataVersion.objects.bulk_create([DataVersion(pk=1, value=value)], ignore_conflicts=True)
-    return value
+    state = DataState(_fresh_version(), timezone.now())
+    if not DataVersion.objects.filter(pk=1).update(value=state.version, changed_at=state.changed_at):
+        row = DataVersion(pk=1, value=state.version, changed_at=state.changed_at)
+        DataVersion.objects.bulk_create([row], ignore_conflicts=True)
+    return state
 
 
 def bump_data_version():
@@ -120,17 +150,22 @@ def pause():
     time.sleep(POLL_SECONDS)
 
 
-def _anonymous_without_state(request):
-    """A visitor whose page cannot differ from anyone else's: no session, no messages."""
+def shared_request(request):
+    """A read by a visitor whose page cannot differ from anyone else's: no session, no messages."""
     from django.conf import settings
 
     cookies = request.COOKIES
     return (
-        settings.PUBLIC_PAGE_CACHE
-        and request.method in ("GET", "HEAD")
+        request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in cookies
         and "messages" not in cookies
     )
+
+
+def _anonymous_without_state(request):
+    from django.conf import settings
+
+    return settings.PUBLIC_PAGE_CACHE and shared_request(request)
 
 
 class LocalPages:
@@ -203,16 +238,19 @@ def public_page(view):
                     return built[0]
                 found = (*found, gzip.decompress(found[2]))
             else:
-                # (status, content type, gzipped, plain): unzipped once per process.
+                # (status, content type, gzipped, version, plain): unzipped once per process.
                 found = (*found, gzip.decompress(found[2]))
                 local_pages.set(key, found)
-        status, content_type, packed, plain = found
+        status, content_type, packed, version, plain = found
         if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
             response = HttpResponse(packed, status=status, content_type=content_type)
             response["Content-Encoding"] = "gzip"
         else:
             response = HttpResponse(plain, status=status, content_type=content_type)
         patch_vary_headers(response, ["Accept-Encoding"])
+        # The page as it was before a write, answered while it is rebuilt: no validator
+        # of the current version may be sent with it (http.public_data).
+        response.stale_page = version != data_version(request)
         return response
 
     return wrapper
@@ -226,7 +264,8 @@ def _build_page(view, request, args, kwargs, built):
     built.append(response)
     # Never an error page: each junk address would take a place of its own.
     if response.status_code == 200 and not response.cookies and not response.streaming:
-        return (response.status_code, response["Content-Type"], compress_string(response.content))
+        packed = compress_string(response.content)
+        return (response.status_code, response["Content-Type"], packed, data_version(request))
     return None
 
 
@@ -234,10 +273,10 @@ def _page_keys(request, language):
     """One key per page a visitor can see: the path, the filters in their canonical form
     (unknown parameters dropped, see filters.normalise), the page link and the language;
     and the key of the latest version of that page, answered while it is rebuilt.
-    "page.gz": entries of the format before pages were stored gzipped are not read."""
+    "page.v": entries of an earlier format (without their version) are not read."""
     address = (request.path, list(normalise(request.GET).lists()), request.GET.get("cursor", "").strip())
-    digest = hashlib.sha256(repr(("page.gz", address, language)).encode()).hexdigest()[:32]
-    return f"incidents:page:{data_version()}:{digest}", f"incidents:page:latest:{digest}"
+    digest = hashlib.sha256(repr(("page.v", address, language)).encode()).hexdigest()[:32]
+    return f"incidents:page:{data_version(request)}:{digest}", f"incidents:page:latest:{digest}"
 
 
 def _page_lock(latest):

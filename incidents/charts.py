@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import choices, summary
+from .http import as_of, as_of_text
 from .models import County, Courthouse, CoverageChange, PolicyEvent, State
 from .stats import add_month, aggregate, stats_for
 
@@ -89,13 +90,18 @@ def _plain(text):
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def source_line(state, today):
+def source_line(state):
+    """The line under every chart, also printed in its PNG: the site, the data's as-of time, the filters."""
     pairs = [(n, v) for n, values in state.params.lists() if n != "ordering" for v in values]
     pairs = ([state.scope] if state.scope else []) + sorted(pairs)
     described = ", ".join(f"{name}={value}" for name, value in pairs) or "none"
     if len(described) > SOURCE_MAX:
         described = described[: SOURCE_MAX - 1] + "…"
-    return f"Source: {SITE}, retrieved {today.isoformat()}, filters: {described}"
+    return _("Source: %(site)s, data as of %(as_of)s, filters: %(filters)s") % {
+        "site": SITE,
+        "as_of": as_of_text(as_of()),
+        "filters": described,
+    }
 
 
 def _layout(title, source, **extra):
@@ -808,7 +814,7 @@ def _state_fips(state):
 
 def dashboard(state, *, today):
     """Headline figures, every chart and the latest incidents for the dashboard."""
-    source, link_query = source_line(state, today), state.queries["place_link"]
+    source, link_query = source_line(state), state.queries["place_link"]
     stats = {by: stats_for(state, by) for by in ("outcome", "county", "state", "courthouse")}
     latest = list(state.incidents[:LATEST_N])
     month = _monthly(state, source, today)
@@ -830,7 +836,7 @@ def dashboard(state, *, today):
 
 def trend(state, *, today):
     """A courthouse or county page: its monthly chart and the breakdowns of its incidents."""
-    source = source_line(state, today)
+    source = source_line(state)
     month = _monthly(state, source, today)
     if not month:
         return {"charts": []}
@@ -851,7 +857,7 @@ def embed_name(chart):
 
 def one_chart(state, name, *, today):
     """The dashboard's chart `name` (one of EMBEDS) for a valid FilterState; None without incidents."""
-    source, link_query = source_line(state, today), state.queries["place_link"]
+    source, link_query = source_line(state), state.queries["place_link"]
     if name == "month":
         return _monthly(state, source, today)
     if not stats_for(state, "outcome"):

@@ -7,7 +7,6 @@ by the choice itself, and tests/test_data_dictionary.py fails when a new value h
 """
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -153,5 +152,5 @@ def context(request):
         "dimensions": list(stats.DIMENSIONS),
         "formula_starts": [repr(c)[1:-1] for c in export.FORMULA_STARTS],
         "export_url": export_url,
-        "today": timezone.now().date(),
+        "api_url": request.build_absolute_uri(reverse("api_docs")),
     }

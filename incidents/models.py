@@ -694,9 +694,12 @@ class DataVersion(models.Model):
     """The version of the public data: one row, changed by every write (incidents/cache.py).
 
     A row rather than a cache entry, so that no cache cull can ever remove it.
+    `changed_at` is when it last changed: the "data as of" time of every public
+    page and answer, and their Last-Modified header.
     """
 
     value = models.BigIntegerField()
+    changed_at = models.DateTimeField(default=timezone.now)
 
 
 class ReferenceFigure(models.Model):

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from . import dictionary, export
 from .charts import SITE
 from .filters import filter_incidents
+from .http import as_of
 
 NUMBER = re.compile(r"([0-9]{4})\.([0-9]{1,2})\.([0-9]{1,4})")
 DATA_FILE, PACKAGE_FILE, SUMS_FILE = "incidents.csv", "datapackage.json", "SHA256SUMS"
@@ -149,8 +150,8 @@ def live_package(request):
     """/data/datapackage.json: the live export, which changes with every write."""
     home = request.build_absolute_uri(reverse("dashboard"))
     export_url = request.build_absolute_uri(reverse("export_csv"))
-    today = timezone.now().date().isoformat()
-    citation = f"{SITE}, incident data, {export_url}, retrieved {today}."
+    moment = f"{as_of(request):%Y-%m-%d %H:%M}"
+    citation = f"{SITE}, incident data, {export_url}, data as of {moment} UTC."
     return package({"path": export_url}, home=home, citation=citation)
 
 

@@ -144,3 +144,58 @@ def stats_for(state, by):
         state.key,
         lambda: aggregate(state.incidents, by, first, last, summary.counts(state, by)),
     )
+
+
+def crosstab_for(state, first, second):
+    """cross_tab() for a valid FilterState, cached like stats_for()."""
+    return cached(f"stats:{first}:{second}", state.key, lambda: cross_tab(state.incidents, first, second))
+
+
+def cross_tab(queryset, first, second):
+    """[{first, first_label, second, second_label, "incidents", "people"}]: one row per pair
+    of values that has incidents, in the order of the first dimension's values (months in
+    order, other values by their total), then of the second's."""
+    rows = (
+        queryset.order_by()
+        .annotate(a=DIMENSIONS[first], b=DIMENSIONS[second])
+        .values("a", "b")
+        .annotate(incidents=Count("id"), people=Coalesce(Sum("people_count"), 0))
+        .values_list("a", "b", "incidents", "people")
+    )
+    rows = list(rows)
+    keys = {by: _keys_and_labels(by, [row[i] for row in rows]) for i, by in enumerate((first, second))}
+    order = {by: _order(by, rows, i) for i, by in enumerate((first, second))}
+    rows.sort(key=lambda r: (order[first][r[0]], order[second][r[1]]))
+    return [
+        {
+            first: keys[first][a][0],
+            f"{first}_label": keys[first][a][1],
+            second: keys[second][b][0],
+            f"{second}_label": keys[second][b][1],
+            "incidents": n,
+            "people": p,
+        }
+        for a, b, n, p in rows
+    ]
+
+
+def _keys_and_labels(by, values):
+    """{grouped value: (key, label)} as aggregate() gives them for one dimension."""
+    if by == "month":
+        return {v: (month_key(_as_date(v)), month_label(_as_date(v))) for v in values}
+    labels = _labels(by, values)
+    if by == "courthouse":
+        return {v: (labels[v].slug, labels[v].name) for v in values}
+    return {v: (v, str(labels.get(v, v))) for v in values}
+
+
+def _order(by, rows, i):
+    """{value: rank}: months by date, other values by their total incidents, biggest first."""
+    totals = {}
+    for row in rows:
+        totals[row[i]] = totals.get(row[i], 0) + row[2]
+    if by == "month":
+        ranked = sorted(totals, key=_as_date)
+    else:
+        ranked = sorted(totals, key=lambda v: (-totals[v], str(v)))
+    return {value: rank for rank, value in enumerate(ranked)}

@@ -1,6 +1,19 @@
 from django.urls import path
 
-from .views import api, changes, embed, feeds, geojson, health, lookups, public, releases, staff, staff_import
+from .views import (
+    api,
+    apidocs,
+    changes,
+    embed,
+    feeds,
+    geojson,
+    health,
+    lookups,
+    public,
+    releases,
+    staff,
+    staff_import,
+)
 
 urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
@@ -31,6 +44,9 @@ urlpatterns = [
     path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
     # one chart, for other sites' pages (views/embed.py)
     path("embed/<str:name>/", embed.embed_chart, name="embed_chart"),
+    # the description of all of the above (views/apidocs.py)
+    path("api/schema.json", apidocs.api_schema, name="api_schema"),
+    path("api/", apidocs.api_docs, name="api_docs"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),

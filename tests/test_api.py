@@ -9,6 +9,7 @@ import pytest
 
 from incidents import choices, export, stats
 from incidents.models import Incident
+from incidents.views import presentation
 
 from .export_helpers import LIST_QUERIES, bulk_incidents, listed_ids, varied_incidents
 from .factories import CourthouseFactory, IncidentFactory
@@ -101,13 +102,20 @@ def test_next_keeps_the_filters_and_pages_with_a_cursor(client):
     assert "offset" not in body["next"] and "page" not in body["next"]
 
 
-def test_it_counts_only_when_the_whole_result_is_on_the_page(client):
+def test_every_page_gives_the_count_of_all_matches(client):
     bulk_incidents(3)
     assert get_json(client, "/api/incidents/?limit=3")["count"] == 3
     assert get_json(client, "/api/incidents/?state=TX")["count"] == 0
     first = get_json(client, "/api/incidents/?limit=2")
-    assert "count" not in first
-    assert "count" not in get_json(client, first["next"])
+    assert (first["count"], first["count_capped"]) == (3, False)
+    assert get_json(client, first["next"])["count"] == 3
+
+
+def test_the_count_stops_at_the_list_pages_cap(client, monkeypatch):
+    monkeypatch.setattr(presentation, "COUNT_CAP", 2)
+    bulk_incidents(3)
+    body = get_json(client, "/api/incidents/?limit=1")
+    assert (body["count"], body["count_capped"]) == (2, True)
 
 
 def test_it_pages_by_a_hundred_by_default(client):
@@ -182,7 +190,8 @@ def test_a_bad_filter_gets_a_json_400_naming_it(client, incident, query, paramet
 
 def test_it_reads_a_page_in_two_queries(client, django_assert_num_queries):
     bulk_incidents(5)
-    with django_assert_num_queries(2):  # the state filter's lookup, then the page
+    # the data version, the state filter's lookup, the page, the capped count
+    with django_assert_num_queries(4):
         get_json(client, "/api/incidents/?state=NY&limit=2")
 
 
@@ -215,7 +224,7 @@ KEYS = {
 @pytest.mark.parametrize("by", list(KEYS))
 def test_stats_equal_independently_computed_counts(client, by):
     varied_incidents()
-    rows = get_json(client, f"/api/stats/?by={by}")
+    rows = get_json(client, f"/api/stats/?by={by}")["results"]
     got = {row["key"]: (row["incidents"], row["people"]) for row in rows if row["incidents"]}
     assert got == expected_counts(KEYS[by])
     assert all(set(row) == {"key", "label", "incidents", "people"} for row in rows)
@@ -223,7 +232,7 @@ def test_stats_equal_independently_computed_counts(client, by):
 
 def test_stats_apply_the_filters(client):
     varied_incidents()
-    rows = get_json(client, "/api/stats/?by=outcome&state=TX&date_after=2019-01-01")
+    rows = get_json(client, "/api/stats/?by=outcome&state=TX&date_after=2019-01-01")["results"]
     got = {row["key"]: (row["incidents"], row["people"]) for row in rows}
     tx = Incident.objects.public().filter(state_id="TX", date__gte=datetime.date(2019, 1, 1))
     assert got == expected_counts(KEYS["outcome"], tx)
@@ -231,16 +240,18 @@ def test_stats_apply_the_filters(client):
 
 def test_stats_label_groups_for_people(client):
     IncidentFactory(courthouse=CourthouseFactory(name="Brooklyn Criminal Court", slug="brooklyn-criminal"))
-    assert get_json(client, "/api/stats/?by=courthouse")[0] == {
+    assert get_json(client, "/api/stats/?by=courthouse")["results"][0] == {
         "key": "brooklyn-criminal",
         "label": "Brooklyn Criminal Court",
         "incidents": 1,
         "people": 1,
     }
-    assert get_json(client, "/api/stats/?by=state")[0]["label"] == "New York"
-    assert get_json(client, "/api/stats/?by=county")[0]["key"] == "36047"
-    assert get_json(client, "/api/stats/?by=outcome")[0]["label"] == str(choices.Outcome.ARRESTED.label)
-    assert get_json(client, "/api/stats/?by=month")[0] == {
+    assert get_json(client, "/api/stats/?by=state")["results"][0]["label"] == "New York"
+    assert get_json(client, "/api/stats/?by=county")["results"][0]["key"] == "36047"
+    assert get_json(client, "/api/stats/?by=outcome")["results"][0]["label"] == str(
+        choices.Outcome.ARRESTED.label
+    )
+    assert get_json(client, "/api/stats/?by=month")["results"][0] == {
         "key": "2019-05",
         "label": "May 2019",
         "incidents": 1,
@@ -253,7 +264,7 @@ def test_stats_come_from_the_charts_aggregation(client, monkeypatch):
     original = stats.stats_for
     monkeypatch.setattr(stats, "stats_for", lambda *args: calls.append(args[1]) or original(*args))
     IncidentFactory()
-    get_json(client, "/api/stats/?by=case_type")
+    get_json(client, "/api/stats/?by=case_type")["results"]
     assert calls == ["case_type"]
 
 

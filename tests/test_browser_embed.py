@@ -71,7 +71,7 @@ def test_another_site_can_frame_an_embed_and_no_other_page(browser_page, other_s
     page.goto(other_site(article))
     embed = page.frame_locator("#embed")
     expect(embed.locator(".chart.drawn")).to_have_count(1, timeout=15000)
-    expect(embed.locator(".chart-source")).to_contain_text("Data as of")
+    expect(embed.locator(".chart-source")).to_contain_text("data as of")
     expect(page.frame_locator("#dashboard").locator(".site-header")).to_have_count(0)
     assert "chrome-error://chromewebdata/" in [frame.url for frame in page.frames]
 

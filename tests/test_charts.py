@@ -248,20 +248,26 @@ def test_each_chart_has_a_table_and_download_links_for_the_same_filters(client, 
 
 def test_the_charts_agree_with_the_stats_api(client, data):
     charts = figures(client.get("/?state=NY").content.decode())
-    api = {row["label"]: row["incidents"] for row in client.get("/api/stats/?by=case_type&state=NY").json()}
+    api = {
+        row["label"]: row["incidents"]
+        for row in client.get("/api/stats/?by=case_type&state=NY").json()["results"]
+    }
     assert bars(charts["chart-case_type"]) == api
     arrested = trace(charts["chart-month"], "Arrested")
     drawn = {x[:7]: y for x, y in zip(arrested["x"], arrested["y"], strict=True) if y}
-    api_months = client.get("/api/stats/?by=month&state=NY&outcome=arrested").json()
+    api_months = client.get("/api/stats/?by=month&state=NY&outcome=arrested").json()["results"]
     assert drawn == {row["key"]: row["incidents"] for row in api_months if row["incidents"]}
 
 
 def test_every_figure_carries_the_source_line_for_its_png(client, data):
-    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    from incidents.cache import data_state
+
+    as_of = data_state().changed_at
+    when = f"{as_of.day} {as_of:%b %Y, %H:%M} UTC"
     for figure in figures(client.get("/?state=NY&outcome=arrested").content.decode()).values():
         source = figure["layout"]["annotations"][-1]["text"].replace("<br>", " ")
         assert source == (
-            f"Source: Courthouse ICE Arrest Tracker, retrieved {today}, filters: outcome=arrested, state=NY"
+            f"Source: Courthouse ICE Arrest Tracker, data as of {when}, filters: outcome=arrested, state=NY"
         )
         assert figure["layout"]["title"]["text"]
     assert (
@@ -327,7 +333,9 @@ def test_place_pages_break_down_their_own_incidents_with_the_same_filters(client
     assert {"chart-outcome", "chart-case_type", "chart-person_role"} <= set(charts)
     assert bars(charts["chart-outcome"]) == {"Arrested": 2}
     assert bars(charts["chart-case_type"]) == {"Criminal": 1, "Family": 1}
-    api = client.get(f"/api/stats/?by=person_role&outcome=arrested&county={data[0].county_id}").json()
+    api = client.get(f"/api/stats/?by=person_role&outcome=arrested&county={data[0].county_id}").json()[
+        "results"
+    ]
     assert bars(charts["chart-person_role"]) == {row["label"]: row["incidents"] for row in api}
 
 
@@ -336,7 +344,7 @@ def test_map_counties_link_to_their_pages_and_a_state_filter_fits_the_map(client
     counties = next(t for t in charts["chart-map"]["data"] if t.get("meta") == "counties")
     assert counties["customdata"] == [f"/counties/{data[0].county_id}/?state=NY&outcome=arrested"]
     assert charts["chart-map"]["layout"]["meta"]["fit"] == ["36"]
-    api = client.get("/api/stats/?by=county&state=NY&outcome=arrested").json()
+    api = client.get("/api/stats/?by=county&state=NY&outcome=arrested").json()["results"]
     assert dict(zip(counties["locations"], counties["z"], strict=True)) == {
         r["key"]: r["incidents"] for r in api
     }

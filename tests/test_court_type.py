@@ -94,7 +94,7 @@ def test_the_api_object_has_court_type_right_after_courthouse_city(client, court
 
 
 def test_stats_count_incidents_and_people_per_court_type(client, courts):
-    rows = client.get("/api/stats/?by=court_type").json()
+    rows = client.get("/api/stats/?by=court_type").json()["results"]
     assert [(r["key"], r["label"], r["incidents"], r["people"]) for r in rows] == [
         ("state", "State or local court", 2, 3),
         ("immigration", "Immigration court (EOIR)", 1, 1),

@@ -158,7 +158,9 @@ class TestDatesAddUp(TestCase):
         return len(self.client.get(f"/api/incidents/?limit=1000&{query}").json()["results"])
 
     def stats_total(self, query):
-        return sum(row["incidents"] for row in self.client.get(f"/api/stats/?by=outcome&{query}").json())
+        return sum(
+            row["incidents"] for row in self.client.get(f"/api/stats/?by=outcome&{query}").json()["results"]
+        )
 
     def exported(self, query):
         return content_of(self.client.get(f"/incidents/export.csv?{query}")).count(b"\n") - 1

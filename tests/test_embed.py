@@ -30,7 +30,7 @@ def test_every_dashboard_chart_has_an_embed_page_that_any_site_may_frame(client,
     assert "X-Frame-Options" not in response
     page = response.content.decode()
     assert page.count('data-figure="') == 1 and f'id="chart-{name}-data"' in page
-    assert "filters: state=NY" in page and "Data as of" in page
+    assert "filters: state=NY" in page and "data as of" in page
     assert 'href="http://testserver/?state=NY" target="_blank"' in page
     assert 'class="site-header"' not in page and "<form" not in page
 

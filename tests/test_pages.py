@@ -374,25 +374,26 @@ def test_every_page_has_one_h1_a_title_labelled_fields_and_no_inline_script(clie
 
 # -- query counts --------------------------------------------------------------------
 # Pinned as measured; each count is the same for 3 rows as for a full page.
-# Anonymous visitors: one query for the demo banner, one for the 56 states of the form.
+# Anonymous visitors: one query for the demo banner, one for the 56 states of the form,
+# one for the data version (ETag, Last-Modified and "Data as of", incidents/http.py).
 
 
 def test_the_list_page_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     many(3)
-    # banner, states, rows (a short first page needs no count)
-    with django_assert_num_queries(3):
+    # data version, banner, states, rows (a short first page needs no count)
+    with django_assert_num_queries(4):
         client.get("/incidents/")
     many(views.PAGE_SIZE + 5)
-    with django_assert_num_queries(4):  # + the capped count
+    with django_assert_num_queries(5):  # + the capped count
         client.get("/incidents/")
-    with django_assert_num_queries(5):  # + the state filter's validation
+    with django_assert_num_queries(6):  # + the state filter's validation
         client.get("/incidents/?state=NY&outcome=arrested")
 
 
 def test_a_deep_list_page_runs_as_many_queries_as_the_first(client, django_assert_num_queries):
     many(views.PAGE_SIZE * 2 + 1)
     next_page = link(page(client, "/incidents/"), "next")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(next_page)
 
 
@@ -401,18 +402,19 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client, django_assert_nu
     for people in (2, 3, 4):
         incident.people_count = people
         incident.save()
-    with django_assert_num_queries(3):  # banner, incident with its places, history
+    with django_assert_num_queries(4):  # data version, banner, incident with its places, history
         client.get(f"/incidents/{incident.pk}/")
 
 
 def test_the_dashboard_runs_a_fixed_number_of_queries_once_cached(client, django_assert_num_queries):
     many(3)
     client.get("/")
-    with django_assert_num_queries(3 + CACHE_QUERY):  # banner, states, data version, cached charts
+    # data version (for the headers, then for the charts' key), banner, states, cached charts
+    with django_assert_num_queries(4 + CACHE_QUERY):
         client.get("/")
     many(40)
     client.get("/?state=NY")
-    with django_assert_num_queries(4 + CACHE_QUERY):  # + the state filter's validation
+    with django_assert_num_queries(5 + CACHE_QUERY):  # + the state filter's validation
         client.get("/?state=NY")
 
 
@@ -420,11 +422,11 @@ def test_place_pages_run_a_fixed_number_of_queries_once_cached(client, django_as
     incident = many(views.PAGE_SIZE + 1)[0]
     url = f"/courthouses/{incident.courthouse.slug}/"
     client.get(url)
-    # banner, courthouse, states, rows, capped count, data version, cached chart
-    with django_assert_num_queries(6 + CACHE_QUERY):
+    # banner, courthouse, states, rows, capped count, data version (twice: headers, chart key), cached chart
+    with django_assert_num_queries(7 + CACHE_QUERY):
         client.get(url)
     client.get("/counties/36047/")
-    with django_assert_num_queries(6 + CACHE_QUERY):
+    with django_assert_num_queries(7 + CACHE_QUERY):
         client.get("/counties/36047/")
 
 

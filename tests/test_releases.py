@@ -147,7 +147,7 @@ def test_the_schema_comes_from_the_models_choices_and_the_data_dictionary(client
         assert fields[column["name"]]["description"] == (column["help"] or str(column["title"]))
     assert package["resources"][0]["path"] == "http://testserver/incidents/export.csv"
     assert "hash" not in package["resources"][0]  # the live export changes with every write
-    assert package["licenses"] and package["sources"] and "retrieved" in package["citation"]
+    assert package["licenses"] and package["sources"] and "data as of" in package["citation"]
 
 
 def test_the_live_package_validates_the_live_export(client, tmp_path, incidents):

@@ -30,7 +30,7 @@ def public_views(incident):
     anonymous = Client()
     export = b"".join(anonymous.get("/incidents/export.csv").streaming_content).decode()
     api = anonymous.get("/api/incidents/").json()["results"]
-    stats = anonymous.get("/api/stats/", {"by": "state"}).json()
+    stats = anonymous.get("/api/stats/", {"by": "state"}).json()["results"]
     return {
         "detail": anonymous.get(f"/incidents/{incident.pk}/").status_code == 200,
         "list": f'href="/incidents/{incident.pk}/"' in anonymous.get("/incidents/").content.decode(),

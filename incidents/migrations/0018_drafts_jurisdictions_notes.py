@@ -21,7 +21,7 @@ def courthouse_triggers_again(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0016_retraction_notice'),
+        ('incidents', '0017_dataversion_changed_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

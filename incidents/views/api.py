@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from .. import comparison, cursors, dictionary, export, stats
 from ..filters import error_message, filter_incidents
+from ..http import as_of, public_data
+from .presentation import capped_count
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
@@ -24,6 +26,7 @@ class BadParameter(ValueError):
         self.name, self.message = name, message
 
 
+@public_data(cors=True)
 def export_csv(request):
     state = filter_incidents(request)
     if not state.valid:
@@ -47,6 +50,7 @@ def export_csv(request):
     return response
 
 
+@public_data(cors=True)
 def api_incidents(request):
     state = filter_incidents(request)
     filterset, incidents = state.filterset, state.incidents
@@ -62,40 +66,50 @@ def api_incidents(request):
         incidents = incidents.filter(cursors.beyond(keys[0], after))
     page = list(incidents.values_list(*export.LOOKUPS, named=True)[: limit + 1])
     rows, more = page[:limit], len(page) > limit
-    body = {"results": [export.json_row(row) for row in rows]}
-    body["next"] = _next_url(request, cursors.encode("next", keys[0], rows[-1])) if more else None
-    if after is None and not more:
-        body["count"] = len(rows)  # free here: the whole result is on this page
-    return JsonResponse(body)
+    # Free when the whole result is on this page; else counted as the list counts, up to a cap.
+    count = (len(rows), False) if after is None and not more else capped_count(state.incidents)
+    return JsonResponse(
+        {
+            "count": count[0],
+            "count_capped": count[1],
+            "as_of": as_of(request).isoformat(),
+            "results": [export.json_row(row) for row in rows],
+            "next": _next_url(request, cursors.encode("next", keys[0], rows[-1])) if more else None,
+        }
+    )
 
 
+@public_data(cors=True)
 def api_stats(request):
+    """Counts per value of one dimension (`by`), or per pair of values of two (`by=month&by=outcome`)."""
     state = filter_incidents(request)
-    by, fmt = request.GET.get("by", ""), request.GET.get("format", "json")
-    if by not in stats.DIMENSIONS:
-        return _json_error(
-            f"by: choose one of {', '.join(stats.DIMENSIONS)}.",
-            {"by": ["Unknown value."]},
-        )
+    fmt = request.GET.get("format", "json")
+    try:
+        dims = _dimensions(request.GET.getlist("by"))
+    except BadParameter as bad:
+        return _json_error(str(bad), {bad.name: [bad.message]})
     if fmt not in ("json", "csv"):
         return _json_error("format: choose json or csv.", {"format": ["Unknown value."]})
     if not state.valid:
         return _json_error(error_message(state.filterset), state.filterset.errors)
-    rows = stats.stats_for(state, by)
+    rows = stats.stats_for(state, dims[0]) if len(dims) == 1 else stats.crosstab_for(state, *dims)
     if fmt == "csv":
-        return _stats_csv(rows, by)
-    return JsonResponse(rows, safe=False)
+        return _stats_csv(rows, dims)
+    return JsonResponse({"by": dims, "as_of": as_of(request).isoformat(), "results": rows})
 
 
+@public_data(cors=True)
 def api_reference_figures(request):
     """The figures others published that the filters cover, each beside our count (comparison.py)."""
     state = filter_incidents(request)
     if not state.valid:
         return _json_error(error_message(state.filterset), state.filterset.errors)
     rows = comparison.figures_for(state)
-    return JsonResponse({"results": [comparison.as_json(row, request) for row in rows]})
+    results = [comparison.as_json(row, request) for row in rows]
+    return JsonResponse({"as_of": as_of(request).isoformat(), "results": results})
 
 
+@public_data
 def data_dictionary(request):
     return render(request, "incidents/data_dictionary.html", dictionary.context(request))
 
@@ -149,16 +163,26 @@ def _next_url(request, cursor):
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
-def _stats_csv(rows, by):
-    cells = [["key", "label", "incidents", "people"]] + [
-        [
-            export.escape_formula(str(row["key"])),
-            export.escape_formula(str(row["label"])),
-            row["incidents"],
-            row["people"],
-        ]
+def _dimensions(values):
+    """One or two known, different dimensions for /api/stats/."""
+    known = ", ".join(stats.DIMENSIONS)
+    if not 1 <= len(values) <= 2 or any(value not in stats.DIMENSIONS for value in values):
+        raise BadParameter("by", f"give one or two of {known}.")
+    if len(set(values)) != len(values):
+        raise BadParameter("by", "give two different dimensions for a cross-tab.")
+    return values
+
+
+def _stats_csv(rows, dims):
+    """One column per key and label ("key", "label" for one dimension), then the counts."""
+    text = ["key", "label"] if len(dims) == 1 else [c for by in dims for c in (by, f"{by}_label")]
+    cells = [text + ["incidents", "people"]] + [
+        [export.escape_formula(str(row[column])) for column in text] + [row["incidents"], row["people"]]
         for row in rows
     ]
     response = HttpResponse(export.csv_bytes(cells), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="incidents-by-{by}-{timezone.now():%Y%m%d}.csv"'
+    name = "-".join(dims)
+    response["Content-Disposition"] = (
+        f'attachment; filename="incidents-by-{name}-{timezone.now():%Y%m%d}.csv"'
+    )
     return response

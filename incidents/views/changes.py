@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from .. import choices
 from ..filters import error_message, filter_incidents
+from ..http import public_data
 from ..limits import EARLIEST_DATE
 from ..models import PUBLISHED, RETRACTED, Incident
 from .api import BadParameter, _json_error, _limit, _next_url
@@ -84,6 +85,7 @@ def retraction_notice(request, pk):
 # -- the change feed ------------------------------------------------------------------
 
 
+@public_data(cors=True)
 def api_changes(request):
     """Every incident created, updated, retracted or restored since `since`, oldest first."""
     state = filter_incidents(request, queryset=Incident.objects.all())
@@ -101,9 +103,7 @@ def api_changes(request):
     body = {"results": [_entry(row) for row in rows[:limit]], "as_of": as_of.isoformat()}
     more = len(rows) > limit
     body["next"] = _next_url(request, encode_position(rows[limit - 1], as_of)) if more else None
-    response = JsonResponse(body)
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return JsonResponse(body)
 
 
 def _entry(row):

@@ -8,16 +8,16 @@ The only pages any site may frame: their own Content-Security-Policy says
 import functools
 
 from django.conf import settings
-from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from .. import charts
-from ..cache import cached, public_page
+from ..cache import public_page
 from ..filters import error_message, filter_incidents
-from ..models import Incident, today_utc
+from ..http import public_data
+from ..models import today_utc
 
 
 def frameable(view):
@@ -34,6 +34,7 @@ def frameable(view):
 
 
 @frameable
+@public_data
 @public_page
 def embed_chart(request, name):
     if name not in charts.EMBEDS:
@@ -46,11 +47,6 @@ def embed_chart(request, name):
     if not state.valid:
         context["error"] = error_message(state.filterset)
         return render(request, "incidents/embed.html", context, status=400)
+    # Its source line says what the data is as of (charts.source_line).
     context["chart"] = charts.one_chart(state, name, today=today_utc())
-    context["as_of"] = data_as_of()
     return render(request, "incidents/embed.html", context)
-
-
-def data_as_of():
-    """When the public data last changed: the latest write to any incident, retractions included."""
-    return cached("embed:as_of", (), lambda: Incident.objects.aggregate(latest=Max("updated_at"))["latest"])

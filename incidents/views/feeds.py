@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from .. import choices
 from ..filters import error_message, filter_incidents
 from ..history import field_changes
+from ..http import public_data
 from ..models import PUBLIC_FIELDS, Incident, display_text
 from .changes import change_of, latest_changes
 
@@ -44,15 +45,14 @@ PAGES_WITH_FEEDS = {
 NOT_FILTERS = ("cursor", "page", "ordering")
 
 
+@public_data(cors=True)
 def incidents_atom(request):
     state = filter_incidents(request, queryset=Incident.objects.all())
     if not state.valid:
         return HttpResponse(
             error_message(state.filterset), status=400, content_type="text/plain; charset=utf-8"
         )
-    response = IncidentFeed(state.incidents)(request)
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return IncidentFeed(state.incidents)(request)
 
 
 def feed_url(request):

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from ..filters import error_message, filter_incidents
+from ..http import as_of, public_data
 from ..models import Courthouse
 from ..stats import stats_for
 from .api import _json_error
@@ -11,6 +12,7 @@ from .api import _json_error
 PLACE_FIELDS = ("slug", "name", "city", "county_id", "county__state_id", "latitude", "longitude")
 
 
+@public_data(cors=True)
 def courthouses_geojson(request):
     """A FeatureCollection of the courthouses with coordinates that have incidents under the filters.
 
@@ -23,11 +25,8 @@ def courthouses_geojson(request):
     counts = {row["key"]: row for row in stats_for(state, "courthouse")}
     places = Courthouse.objects.filter(latitude__isnull=False, longitude__isnull=False, slug__in=counts)
     features = [_feature(request, place, counts[place["slug"]]) for place in places.values(*PLACE_FIELDS)]
-    response = JsonResponse(
-        {"type": "FeatureCollection", "features": features}, content_type="application/geo+json"
-    )
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    body = {"type": "FeatureCollection", "as_of": as_of(request).isoformat(), "features": features}
+    return JsonResponse(body, content_type="application/geo+json")
 
 
 def _feature(request, place, counts):

@@ -156,7 +156,7 @@ def page_of(request, state):
         rows, has_next = found[:PAGE_SIZE], len(found) > PAGE_SIZE
         if not has_next:
             return _page_context(state, keys, rows, False, False, (len(rows), False))
-    return _page_context(state, keys, rows, has_prev, has_next, _capped_count(incidents))
+    return _page_context(state, keys, rows, has_prev, has_next, capped_count(incidents))
 
 
 def labelled(incidents):
@@ -169,7 +169,7 @@ def labelled(incidents):
     return incidents
 
 
-def _capped_count(incidents):
+def capped_count(incidents):
     """(count, more): counting stops after COUNT_CAP rows instead of scanning every match."""
     n = incidents.order_by().values("pk")[: COUNT_CAP + 1].count()
     return min(n, COUNT_CAP), n > COUNT_CAP

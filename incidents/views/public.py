@@ -16,6 +16,7 @@ from ..cache import cached, public_page
 from ..dictionary import VERIFICATION_MEANINGS
 from ..filters import filter_incidents
 from ..history import field_changes
+from ..http import public_data
 from ..models import PUBLIC_FIELDS, County, Courthouse, Incident, display_text, today_utc
 from ..stats import stats_for
 from .changes import retraction_notice
@@ -27,6 +28,7 @@ COURTHOUSES_SHOWN = 300
 # -- pages -------------------------------------------------------------------
 
 
+@public_data
 @public_page
 def dashboard(request):
     state = filter_incidents(request)
@@ -37,6 +39,7 @@ def dashboard(request):
     return _render(request, "incidents/dashboard.html", context, state)
 
 
+@public_data
 @public_page
 def incident_list(request):
     state = filter_incidents(request)
@@ -45,6 +48,7 @@ def incident_list(request):
     return _render(request, "incidents/incident_list.html", context, state)
 
 
+@public_data
 @public_page
 def incident_detail(request, pk):
     incident = Incident.objects.public().filter(pk=pk).first()
@@ -62,6 +66,7 @@ def incident_detail(request, pk):
     )
 
 
+@public_data
 @public_page
 def courthouse_list(request):
     state = filter_incidents(request)
@@ -73,6 +78,7 @@ def courthouse_list(request):
     return _render(request, "incidents/courthouse_list.html", context, state)
 
 
+@public_data
 @public_page
 def courthouse_detail(request, slug):
     # A courthouse only retracted incidents name is not public (nor in the autocomplete).
@@ -84,6 +90,7 @@ def courthouse_detail(request, slug):
     return _render(request, "incidents/courthouse_detail.html", context, state)
 
 
+@public_data
 @public_page
 def county_detail(request, fips):
     county = get_object_or_404(County.objects.select_related("state"), fips=fips)

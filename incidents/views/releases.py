@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .. import releases
+from ..http import public_data
 
 
 @require_safe
+@public_data(cors=True)
 def datapackage_json(request):
     return JsonResponse(releases.live_package(request), json_dumps_params={"indent": 2})
 

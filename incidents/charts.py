@@ -13,6 +13,7 @@ import datetime
 import plotly.graph_objects as go
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import dates, formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -77,6 +78,11 @@ BREAKDOWNS = (
 )
 
 
+def _number(n):
+    """1,502 in English, 1.502 in Spanish."""
+    return formats.number_format(n, force_grouping=True)
+
+
 def _plain(text):
     """Text for a Plotly label: Plotly reads a few HTML tags in labels, so none may come from data."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -85,10 +91,15 @@ def _plain(text):
 def source_line(state, today):
     pairs = [(n, v) for n, values in state.params.lists() if n != "ordering" for v in values]
     pairs = ([state.scope] if state.scope else []) + sorted(pairs)
-    described = ", ".join(f"{name}={value}" for name, value in pairs) or "none"
+    # The filters as they are written in the address: the same in every language.
+    described = ", ".join(f"{name}={value}" for name, value in pairs) or _("none")
     if len(described) > SOURCE_MAX:
         described = described[: SOURCE_MAX - 1] + "…"
-    return f"Source: {SITE}, retrieved {today.isoformat()}, filters: {described}"
+    return _("Source: %(site)s, retrieved %(day)s, filters: %(filters)s") % {
+        "site": SITE,
+        "day": today.isoformat(),
+        "filters": described,
+    }
 
 
 def _layout(title, source, **extra):
@@ -129,7 +140,42 @@ def _layout(title, source, **extra):
 def _figure(traces, layout):
     # No template: plotly's default one adds about 7 KB of JSON to every chart,
     # and our layout sets what we use of it.
-    return go.Figure(data=traces, layout={**layout, "template": "none"}).to_plotly_json()
+    figure = go.Figure(data=traces, layout={**layout, "template": "none"}).to_plotly_json()
+    locale = plotly_locale()
+    if locale:
+        figure["locale"] = locale  # charts.js passes it to Plotly's config
+    return figure
+
+
+def plotly_locale():
+    """Month and day names and number separators of the active language, as Plotly's
+    config.locales wants them ("nov 2026", "1.502"); None in English, Plotly's own."""
+    code = translation.get_language() or "en"
+    if code == "en":
+        return None
+    months = [str(dates.MONTHS[n]).lower() for n in range(1, 13)]
+    days = [str(dates.WEEKDAYS[n]).lower() for n in (6, 0, 1, 2, 3, 4, 5)]  # Plotly starts on Sunday
+    return {
+        "name": code,
+        "format": {
+            "days": days,
+            "shortDays": [day[:3] for day in days],
+            "months": months,
+            "shortMonths": [str(dates.MONTHS_3[n]) for n in range(1, 13)],
+            "periods": ["a. m.", "p. m."],
+            "dateTime": "%a %e %b %Y %X",
+            "date": "%d/%m/%Y",
+            "time": "%H:%M:%S",
+            "decimal": formats.get_format("DECIMAL_SEPARATOR"),
+            "thousands": formats.get_format("THOUSAND_SEPARATOR"),
+            "grouping": [3],
+            "currency": ["$", ""],
+            "year": "%Y",
+            "month": "%b %Y",
+            "dayMonth": "%-d %b",
+            "dayMonthYear": "%-d %b %Y",
+        },
+    }
 
 
 def _chart(chart_id, title, by, figure, head, rows, **extra):
@@ -305,7 +351,7 @@ def _outcome_bar(outcome, rows, x, partial):
         xperiod="M1",
         xperiodalignment="middle",
         customdata=[_(" (so far)") if p else "" for p in partial],
-        hovertemplate="%{x|%b %Y}%{customdata}: %{y} " + label.lower() + "<extra></extra>",
+        hovertemplate="%{x|%b %Y}%{customdata}: %{y:,} " + label.lower() + "<extra></extra>",
     )
 
 
@@ -472,7 +518,7 @@ def _points_traces(points):
                     geo=geo,
                     lat=[p["lat"] for p in mine],
                     lon=[p["lon"] for p in mine],
-                    text=[_plain(f"{p['label']}: {p['incidents']}") for p in mine],
+                    text=[_plain(f"{p['label']}: {_number(p['incidents'])}") for p in mine],
                     customdata=[p["url"] for p in mine],
                     hovertemplate="%{text} " + _("incidents") + "<extra></extra>",
                     mode="markers",
@@ -508,7 +554,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
         "marker_line_width": 0.3,
         "marker_line_color": "#ffffff",
     }
-    hover = "%{text}: %{z} incidents<extra></extra>"
+    hover = "%{text}: %{z:,} " + _("incidents") + "<extra></extra>"
     traces = [
         go.Choropleth(
             locations=[],
@@ -622,7 +668,7 @@ def bar_chart(chart_id, title, by, rows, source, urls=None, label_head=None):
         y=labels,
         x=[r["incidents"] for r in reversed(shown)],
         marker_color=ACCENT,
-        hovertemplate="%{y}: %{x} incidents<extra></extra>",
+        hovertemplate="%{y}: %{x:,} " + _("incidents") + "<extra></extra>",
         customdata=list(reversed(urls[: len(shown)])) if urls else None,
     )
     layout = _layout(

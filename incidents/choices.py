@@ -116,3 +116,10 @@ class Change(models.TextChoices):
     UPDATED = "updated", _("Corrected")
     RETRACTED = "retracted", _("Retracted")
     RESTORED = "restored", _("Restored")
+
+
+class SummaryLanguage(models.TextChoices):
+    """The language staff wrote a summary in; pages mark it with lang= for screen readers."""
+
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")

@@ -29,6 +29,7 @@ RADIO_FIELDS = (
     "agents_identified",
     "force_used",
     "court_staff_assisted",
+    "summary_language",
 )
 
 
@@ -98,6 +99,7 @@ class IncidentForm(forms.ModelForm):
             "source_type",
             "source_url",
             "summary",
+            "summary_language",
             "reference",
             *STAFF_ONLY_FIELDS,
         ]
@@ -123,6 +125,11 @@ class IncidentForm(forms.ModelForm):
             self.fields["date"].initial = today_utc()
         else:
             self.initial["courthouse"] = self.instance.courthouse.slug
+        # Forms and scripts written before the field existed leave it out: English, or as it was.
+        self.fields["summary_language"].required = False
+
+    def clean_summary_language(self):
+        return self.cleaned_data["summary_language"] or self.instance.summary_language
 
     def clean_reference(self):
         reference = self.cleaned_data["reference"]

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -36,6 +37,7 @@ PUBLIC_FIELDS = (
     "source_type",
     "source_url",
     "summary",
+    "summary_language",
 )
 STAFF_ONLY_FIELDS = ("internal_notes", "docket_number", "reporter_contact")
 
@@ -55,6 +57,7 @@ CHOICE_FIELDS = {
     "verification": choices.Verification,
     "source_type": choices.SourceType,
     "status": choices.Status,
+    "summary_language": choices.SummaryLanguage,
 }
 
 # Every choice a filter, a chart or a label names, with its class: the incident's
@@ -355,6 +358,15 @@ class Incident(models.Model):
         validators=[MaxLengthValidator(SUMMARY_MAX_CHARS)],
         help_text=_("Public narrative. Never write the name of a person arrested."),
     )
+    # Not a CSV column (the CSV's columns are fixed): new imported rows are English,
+    # and staff set the language in the incident form.
+    summary_language = models.CharField(
+        _("language of the summary"),
+        max_length=2,
+        choices=choices.SummaryLanguage.choices,
+        default=choices.SummaryLanguage.ENGLISH,
+        help_text=_("Summaries are not translated; pages mark each with its language."),
+    )
     status = models.CharField(
         _("status"),
         max_length=10,
@@ -620,7 +632,7 @@ def display_text(name, value, *, precision=None, courthouse_names=None):
     if name in CHOICE_FIELDS:
         return str(dict(CHOICE_FIELDS[name].choices).get(value, value))
     if name == "date" and precision == choices.DatePrecision.MONTH:
-        return _("%(month)s (only the month is known)") % {"month": value.strftime("%B %Y")}
+        return _("%(month)s (only the month is known)") % {"month": date_format(value, "YEAR_MONTH_FORMAT")}
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

@@ -1,10 +1,26 @@
 from django.urls import path
 
-from .views import api, changes, feeds, geojson, health, lookups, public, staff, staff_import
+from .views import api, changes, feeds, geojson, health, language, lookups, public, staff, staff_import
 
-urlpatterns = [
+# Addresses for programs: the same in every language, never prefixed with /es/.
+# Their human labels (/api/stats/'s "label") are in English.
+machine_urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
     path("healthz", health.healthz, name="healthz"),
+    path("courthouses/autocomplete.json", lookups.courthouse_autocomplete, name="courthouse_autocomplete"),
+    path("counties/autocomplete.json", lookups.county_autocomplete, name="county_autocomplete"),
+    path("incidents/export.csv", api.export_csv, name="export_csv"),
+    path("api/incidents/", api.api_incidents, name="api_incidents"),
+    path("api/stats/", api.api_stats, name="api_stats"),
+    path("api/changes/", changes.api_changes, name="api_changes"),
+    path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
+    # the language switcher: remembers the choice, then shows the same page in it
+    path("language/<str:code>/", language.switch_language, name="switch_language"),
+]
+
+# Pages for people: unprefixed in English, under /es/ in Spanish (tracker/urls.py).
+urlpatterns = [
+    path("jsi18n/", language.javascript_catalog, name="javascript_catalog"),
     # public pages (views/public.py, views/lookups.py)
     path("", public.dashboard, name="dashboard"),
     path("incidents/", public.incident_list, name="incident_list"),
@@ -12,17 +28,10 @@ urlpatterns = [
     path("courthouses/", public.courthouse_list, name="courthouse_list"),
     path("courthouses/<slug:slug>/", public.courthouse_detail, name="courthouse_detail"),
     path("counties/<str:fips>/", public.county_detail, name="county_detail"),
-    path("courthouses/autocomplete.json", lookups.courthouse_autocomplete, name="courthouse_autocomplete"),
-    path("counties/autocomplete.json", lookups.county_autocomplete, name="county_autocomplete"),
     # data for journalists and programs (views/api.py)
-    path("incidents/export.csv", api.export_csv, name="export_csv"),
-    path("api/incidents/", api.api_incidents, name="api_incidents"),
-    path("api/stats/", api.api_stats, name="api_stats"),
     path("data/", api.data_dictionary, name="data_dictionary"),
     # for mirrors, feed readers and maps (views/changes.py, feeds.py, geojson.py)
-    path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
-    path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),

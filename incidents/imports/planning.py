@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from ..models import County, Courthouse, Incident, State, court_type_from_name
 from .reading import CHOICE_COLUMNS
@@ -121,8 +122,10 @@ class Planner:
             return True
         self.report.error(
             line,
-            f"only a reviewer may set the verification; this row would change it from {before} "
-            f"to {fields['verification']}",
+            _(
+                "only a reviewer may set the verification; this row would change it from %(before)s to %(after)s"
+            )
+            % {"before": before, "after": fields["verification"]},
             column="verification",
         )
         return False
@@ -134,19 +137,30 @@ class Planner:
             for pk, county in matches:
                 if county == fips:
                     return pk
-            self.county_error(line, place, f"{matches[0][1]}, not {fips}")
+            self.county_error(
+                line, place, _("%(county)s, not %(fips)s") % {"county": matches[0][1], "fips": fips}
+            )
             return False
         new = self.report.new_courthouses
         if place not in new:
             new[place] = new_courthouse(place, fips, court_type)
             self.first_lines[place] = line
         if new[place].county_id != fips:
-            self.county_error(line, place, f"{new[place].county_id} on line {self.first_lines[place]}")
+            where = _("%(county)s on line %(line)d") % {
+                "county": new[place].county_id,
+                "line": self.first_lines[place],
+            }
+            self.county_error(line, place, where)
             return False
         return None
 
     def county_error(self, line, place, where):
-        message = f"{place.name} ({place.city}, {place.state}) is in county {where}"
+        message = _("%(name)s (%(city)s, %(state)s) is in county %(where)s") % {
+            "name": place.name,
+            "city": place.city,
+            "state": place.state,
+            "where": where,
+        }
         self.report.error(line, message, column="county_fips")
 
 

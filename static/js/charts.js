@@ -9,6 +9,8 @@
   "use strict";
 
   var script = document.currentScript;
+  // The page's language's strings (/es/jsi18n/); English as written without it.
+  var gettext = window.gettext || function (text) { return text; };
   var TOPOJSON_URL = script.dataset.topojsonUrl;
   var ATLAS_URL = script.dataset.atlasUrl;
   var atlas = null;
@@ -162,14 +164,25 @@
     var width = Math.max(gd.offsetWidth, 800);
     var png = pngLayout(gd, figure, width);
     return Plotly.downloadImage(
-      { data: gd.data, layout: png.layout, config: { topojsonURL: TOPOJSON_URL } },
+      { data: gd.data, layout: png.layout, config: localised({ topojsonURL: TOPOJSON_URL }, figure) },
       { format: "png", filename: name, width: width, height: gd.offsetHeight + png.extra }
     );
   }
 
   // No toolbar: it covered the top bars on a phone. The page's own button downloads.
-  function config() {
-    return { responsive: true, displayModeBar: false, topojsonURL: TOPOJSON_URL };
+  // A figure in another language than English carries its month names and number
+  // separators (charts.py, plotly_locale).
+  function config(figure) {
+    return localised({ responsive: true, displayModeBar: false, topojsonURL: TOPOJSON_URL }, figure);
+  }
+
+  function localised(settings, figure) {
+    if (figure.locale) {
+      settings.locale = figure.locale.name;
+      settings.locales = {};
+      settings.locales[figure.locale.name] = { dictionary: {}, format: figure.locale.format };
+    }
+    return settings;
   }
 
   function pngButton(el, figure) {
@@ -215,7 +228,7 @@
     return shapes
       .then(function (loaded) {
         if (loaded) fillShapes(figure, loaded);
-        return Plotly.newPlot(el, figure.data, screenLayout(figure.layout, el.offsetWidth), config());
+        return Plotly.newPlot(el, figure.data, screenLayout(figure.layout, el.offsetWidth), config(figure));
       })
       .then(function () {
         if (el.hasAttribute("data-links")) linkBars(el);
@@ -224,7 +237,7 @@
         el.classList.add("drawn");
       })
       .catch(function (error) {
-        el.textContent = "This chart could not be drawn; its numbers are in the table below.";
+        el.textContent = gettext("This chart could not be drawn; its numbers are in the table below.");
         console.error(error);
       });
   }

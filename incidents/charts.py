@@ -21,7 +21,7 @@ from . import choices
 from .models import County, Courthouse, CoverageChange, PolicyEvent, State
 from .stats import add_month, aggregate, stats_for
 
-SITE = "Courthouse ICE Arrest Tracker"
+SITE = gettext_lazy("Courthouse ICE Arrest Tracker")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 INK, MUTED, ACCENT, NONE_GREY = "#1a1a1a", "#555555", "#0b5394", "#e1e1e1"
 COVERAGE_COLOR = "#7b3294"  # coverage markers: apart from policy events' ink and the outcomes

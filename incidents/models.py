@@ -86,6 +86,8 @@ class State(models.Model):
     fips = models.CharField(_("FIPS code"), max_length=2, unique=True)
 
     class Meta:
+        verbose_name = _("state")
+        verbose_name_plural = _("states")
         ordering = ["name"]
 
     def __str__(self):
@@ -98,6 +100,8 @@ class County(models.Model):
     state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="counties")
 
     class Meta:
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
         ordering = ["state_id", "name"]
         verbose_name_plural = _("counties")
         # County autocomplete: name search within one state.
@@ -147,6 +151,8 @@ class Courthouse(models.Model):
     objects = CourthouseQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("courthouse")
+        verbose_name_plural = _("courthouses")
         ordering = ["name"]
         # Import matches a courthouse by name, city and state.
         indexes = [models.Index(fields=["name", "city"])]

@@ -23,6 +23,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name="county",
+            options={"ordering": ["state_id", "name"], "verbose_name": "county", "verbose_name_plural": "counties"},
+        ),
+        migrations.AlterModelOptions(
+            name="courthouse",
+            options={"ordering": ["name"], "verbose_name": "courthouse", "verbose_name_plural": "courthouses"},
+        ),
+        migrations.AlterModelOptions(
+            name="state",
+            options={"ordering": ["name"], "verbose_name": "state", "verbose_name_plural": "states"},
+        ),
         migrations.AddField(
             model_name='historicalincident',
             name='summary_language',

@@ -10,8 +10,9 @@ with the same filters, in the language chosen.
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
 from django.urls import translate_url
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language_from_path
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
@@ -41,7 +42,10 @@ def _same_page(request, address, code):
     """`address` (a path with its query) in language `code`; the dashboard for anything
     that is not an address of this site."""
     safe = url_has_allowed_host_and_scheme(address, allowed_hosts=None) and address.startswith("/")
-    return translate_url(address if safe else "/", code)
+    address = address if safe else "/"
+    # The address is resolved in its own language (/es/... in Spanish), then reversed in `code`.
+    with translation.override(get_language_from_path(address) or settings.LANGUAGE_CODE):
+        return translate_url(address, code)
 
 
 def language_links(request):

@@ -19,9 +19,10 @@ from .test_permissions import entry_data
 # -- the catalogue ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("language", translations.languages())
 @pytest.mark.parametrize("domain", translations.DOMAINS)
-def test_every_entry_of_the_spanish_catalogue_is_translated_and_none_is_fuzzy(domain):
-    found = translations.entries(translations.catalogue("es", domain))
+def test_every_entry_of_every_catalogue_is_translated_and_none_is_fuzzy(language, domain):
+    found = translations.entries(translations.catalogue(language, domain))
     assert found
     assert [e.msgid for e in found if not e.translated or e.fuzzy] == []
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F401, F811 (fixtures imported from test_browser_readable are parameters here)
 """The Spanish site in Debian's Chromium at a laptop's and a phone's size: Spanish labels are
 longer, and every chart label must still be readable; months and numbers in Spanish; the
 switcher keeps the page and its filters; no serious accessibility fault, with lang="es".
@@ -14,8 +15,8 @@ import pytest
 from .test_browser_readable import (
     SIZES,
     axe_module,
-    browser,  # noqa: F401 (a fixture)
-    demo_data,  # noqa: F401 (a fixture)
+    browser,
+    demo_data,
     first_result_top,
     place_pages,
     settle,

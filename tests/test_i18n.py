@@ -390,3 +390,15 @@ def test_import_messages_follow_the_language(db, staff_client):
     upload = SimpleUploadedFile("x.csv", b"nonsense\n1\n", content_type="text/csv")
     html = staff_client.post("/es/incidents/import/", {"file": upload}).content.decode()
     assert "línea 1, columna reference: falta esta columna" in html
+
+
+def test_error_pages_and_retraction_notices_are_in_the_language_of_the_address(db, client):
+    missing = client.get("/es/no-such-page/")
+    assert missing.status_code == 404
+    html = missing.content.decode()
+    assert '<html lang="es">' in html and "Página no encontrada" in html and 'href="/es/"' in html
+    retracted = IncidentFactory(retracted=True)
+    html = client.get(f"/es/incidents/{retracted.pk}/").content.decode()
+    assert f"El reporte {retracted.reference} fue retirado" in html
+    assert "Motivo: Duplicado de otro reporte." in html
+    assert "Report" not in client.get("/es/incidents/%d/" % retracted.pk).content.decode().split("<main")[1]

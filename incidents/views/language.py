@@ -7,9 +7,11 @@ cookie, so that the dashboard at / no longer follows the browser's Accept-Langua
 with the same filters, in the language chosen.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language_from_path
@@ -25,7 +27,7 @@ STARTED = timezone.now().replace(microsecond=0)
 def switch_language(request, code):
     if code not in LANGUAGE_CODES:
         raise Http404("no such language")
-    target = _same_page(request, request.GET.get("next", ""), code)
+    target = _same_page(request.GET.get("next", ""), code)
     response = HttpResponseRedirect(target)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
@@ -38,7 +40,7 @@ def switch_language(request, code):
     return response
 
 
-def _same_page(request, address, code):
+def _same_page(address, code):
     """`address` (a path with its query) in language `code`; the dashboard for anything
     that is not an address of this site."""
     safe = url_has_allowed_host_and_scheme(address, allowed_hosts=None) and address.startswith("/")
@@ -51,10 +53,6 @@ def _same_page(request, address, code):
 def language_links(request):
     """(code, name, link to this page in that language, address of this page in it)
     for each language: the switcher's links and the page's hreflang alternates."""
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
     here = request.get_full_path()
     return [
         (

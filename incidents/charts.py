@@ -13,6 +13,7 @@ import datetime
 import plotly.graph_objects as go
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import dates, formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,7 +22,7 @@ from .http import as_of, as_of_text
 from .models import County, Courthouse, CoverageChange, PolicyEvent, State
 from .stats import add_month, aggregate, stats_for
 
-SITE = "Courthouse ICE Arrest Tracker"
+SITE = gettext_lazy("Courthouse ICE Arrest Tracker")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 INK, MUTED, ACCENT, NONE_GREY = "#1a1a1a", "#555555", "#0b5394", "#e1e1e1"
 COVERAGE_COLOR = "#7b3294"  # coverage markers: apart from policy events' ink and the outcomes
@@ -85,6 +86,11 @@ BREAKDOWNS = (
 )
 
 
+def _number(n):
+    """1,502 in English, 1.502 in Spanish."""
+    return formats.number_format(n, force_grouping=True)
+
+
 def _plain(text):
     """Text for a Plotly label: Plotly reads a few HTML tags in labels, so none may come from data."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -94,7 +100,8 @@ def source_line(state):
     """The line under every chart, also printed in its PNG: the site, the data's as-of time, the filters."""
     pairs = [(n, v) for n, values in state.params.lists() if n != "ordering" for v in values]
     pairs = ([state.scope] if state.scope else []) + sorted(pairs)
-    described = ", ".join(f"{name}={value}" for name, value in pairs) or "none"
+    # The filters as they are written in the address: the same in every language.
+    described = ", ".join(f"{name}={value}" for name, value in pairs) or _("none")
     if len(described) > SOURCE_MAX:
         described = described[: SOURCE_MAX - 1] + "…"
     return _("Source: %(site)s, data as of %(as_of)s, filters: %(filters)s") % {
@@ -142,7 +149,42 @@ def _layout(title, source, **extra):
 def _figure(traces, layout):
     # No template: plotly's default one adds about 7 KB of JSON to every chart,
     # and our layout sets what we use of it.
-    return go.Figure(data=traces, layout={**layout, "template": "none"}).to_plotly_json()
+    figure = go.Figure(data=traces, layout={**layout, "template": "none"}).to_plotly_json()
+    locale = plotly_locale()
+    if locale:
+        figure["locale"] = locale  # charts.js passes it to Plotly's config
+    return figure
+
+
+def plotly_locale():
+    """Month and day names and number separators of the active language, as Plotly's
+    config.locales wants them ("nov 2026", "1.502"); None in English, Plotly's own."""
+    code = translation.get_language() or "en"
+    if code == "en":
+        return None
+    months = [str(dates.MONTHS[n]).lower() for n in range(1, 13)]
+    days = [str(dates.WEEKDAYS[n]).lower() for n in (6, 0, 1, 2, 3, 4, 5)]  # Plotly starts on Sunday
+    return {
+        "name": code,
+        "format": {
+            "days": days,
+            "shortDays": [day[:3] for day in days],
+            "months": months,
+            "shortMonths": [str(dates.MONTHS_3[n]) for n in range(1, 13)],
+            "periods": ["a. m.", "p. m."],
+            "dateTime": "%a %e %b %Y %X",
+            "date": "%d/%m/%Y",
+            "time": "%H:%M:%S",
+            "decimal": formats.get_format("DECIMAL_SEPARATOR"),
+            "thousands": formats.get_format("THOUSAND_SEPARATOR"),
+            "grouping": [3],
+            "currency": ["$", ""],
+            "year": "%Y",
+            "month": "%b %Y",
+            "dayMonth": "%-d %b",
+            "dayMonthYear": "%-d %b %Y",
+        },
+    }
 
 
 def _chart(chart_id, title, by, figure, head, rows, **extra):
@@ -323,7 +365,7 @@ def _outcome_bar(outcome, rows, x, partial):
         xperiod="M1",
         xperiodalignment="middle",
         customdata=[_(" (so far)") if p else "" for p in partial],
-        hovertemplate="%{x|%b %Y}%{customdata}: %{y} " + label.lower() + "<extra></extra>",
+        hovertemplate="%{x|%b %Y}%{customdata}: %{y:,} " + label.lower() + "<extra></extra>",
     )
 
 
@@ -515,7 +557,7 @@ def _points_traces(points):
                     geo=geo,
                     lat=[p["lat"] for p in mine],
                     lon=[p["lon"] for p in mine],
-                    text=[_plain(f"{p['label']}: {p['incidents']}") for p in mine],
+                    text=[_plain(f"{p['label']}: {_number(p['incidents'])}") for p in mine],
                     customdata=[p["url"] for p in mine],
                     hovertemplate="%{text} " + _("incidents") + "<extra></extra>",
                     mode="markers",
@@ -552,7 +594,7 @@ def map_chart(counties, states, source, link_query, fit_states=(), points=()):
         "marker_line_width": 0.3,
         "marker_line_color": "#ffffff",
     }
-    hover = "%{text}: %{z} incidents<extra></extra>"
+    hover = "%{text}: %{z:,} " + _("incidents") + "<extra></extra>"
     traces = [
         go.Choropleth(
             locations=[],
@@ -670,7 +712,7 @@ def bar_chart(chart_id, title, by, rows, source, urls=None, label_head=None):
         y=labels,
         x=[r["incidents"] for r in reversed(shown)],
         marker_color=ACCENT,
-        hovertemplate="%{y}: %{x} incidents<extra></extra>",
+        hovertemplate="%{y}: %{x:,} " + _("incidents") + "<extra></extra>",
         customdata=list(reversed(urls[: len(shown)])) if urls else None,
     )
     layout = _layout(

@@ -136,3 +136,10 @@ class RequestOutcome(models.TextChoices):
     OPEN = "", _("Waiting for a reviewer")
     RETRACTED = "retracted", _("Retracted")
     DECLINED = "declined", _("Declined")
+
+
+class SummaryLanguage(models.TextChoices):
+    """The language staff wrote a summary in; pages mark it with lang= for screen readers."""
+
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")

@@ -32,6 +32,7 @@ RADIO_FIELDS = (
     "agents_identified",
     "force_used",
     "court_staff_assisted",
+    "summary_language",
 )
 
 
@@ -101,6 +102,7 @@ class IncidentForm(forms.ModelForm):
             "source_type",
             "source_url",
             "summary",
+            "summary_language",
             "reference",
             *STAFF_ONLY_FIELDS,
         ]
@@ -127,6 +129,11 @@ class IncidentForm(forms.ModelForm):
             self.fields["date"].initial = today_utc()
         else:
             self.initial["courthouse"] = self.instance.courthouse.slug
+        # Forms and scripts written before the field existed leave it out: English, or as it was.
+        self.fields["summary_language"].required = False
+
+    def clean_summary_language(self):
+        return self.cleaned_data["summary_language"] or self.instance.summary_language
 
     def clean_courthouse(self):
         courthouse = self.cleaned_data["courthouse"]

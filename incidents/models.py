@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -37,6 +38,7 @@ PUBLIC_FIELDS = (
     "source_type",
     "source_url",
     "summary",
+    "summary_language",
 )
 STAFF_ONLY_FIELDS = ("internal_notes", "docket_number", "reporter_contact")
 
@@ -56,6 +58,7 @@ CHOICE_FIELDS = {
     "verification": choices.Verification,
     "source_type": choices.SourceType,
     "status": choices.Status,
+    "summary_language": choices.SummaryLanguage,
 }
 
 # Every choice a filter, a chart or a label names, with its class: the incident's
@@ -88,6 +91,8 @@ class State(models.Model):
     fips = models.CharField(_("FIPS code"), max_length=2, unique=True)
 
     class Meta:
+        verbose_name = _("state")
+        verbose_name_plural = _("states")
         ordering = ["name"]
 
     def __str__(self):
@@ -100,6 +105,8 @@ class County(models.Model):
     state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="counties")
 
     class Meta:
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
         ordering = ["state_id", "name"]
         verbose_name_plural = _("counties")
         # County autocomplete: name search within one state.
@@ -149,6 +156,8 @@ class Courthouse(models.Model):
     objects = CourthouseQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("courthouse")
+        verbose_name_plural = _("courthouses")
         ordering = ["name"]
         # Import matches a courthouse by name, city and state.
         indexes = [models.Index(fields=["name", "city"])]
@@ -373,6 +382,15 @@ class Incident(models.Model):
         # drop its triggers, migration 0008) for a limit the database does not keep.
         validators=[MaxLengthValidator(SUMMARY_MAX_CHARS)],
         help_text=_("Public narrative. Never write the name of a person arrested."),
+    )
+    # Not a CSV column (the CSV's columns are fixed): new imported rows are English,
+    # and staff set the language in the incident form.
+    summary_language = models.CharField(
+        _("language of the summary"),
+        max_length=2,
+        choices=choices.SummaryLanguage.choices,
+        default=choices.SummaryLanguage.ENGLISH,
+        help_text=_("Summaries are not translated; pages mark each with its language."),
     )
     status = models.CharField(
         _("status"),
@@ -644,7 +662,7 @@ def display_text(name, value, *, precision=None, courthouse_names=None):
     if name in CHOICE_FIELDS:
         return str(dict(CHOICE_FIELDS[name].choices).get(value, value))
     if name == "date" and precision == choices.DatePrecision.MONTH:
-        return _("%(month)s (only the month is known)") % {"month": value.strftime("%B %Y")}
+        return _("%(month)s (only the month is known)") % {"month": date_format(value, "YEAR_MONTH_FORMAT")}
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

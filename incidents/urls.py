@@ -8,6 +8,7 @@ from .views import (
     feeds,
     geojson,
     health,
+    language,
     lookups,
     public,
     releases,
@@ -15,9 +16,31 @@ from .views import (
     staff_import,
 )
 
-urlpatterns = [
+# Addresses for programs: the same in every language, never prefixed with /es/.
+# Their human labels (/api/stats/'s "label") are in English.
+machine_urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
     path("healthz", health.healthz, name="healthz"),
+    path("courthouses/autocomplete.json", lookups.courthouse_autocomplete, name="courthouse_autocomplete"),
+    path("counties/autocomplete.json", lookups.county_autocomplete, name="county_autocomplete"),
+    path("incidents/export.csv", api.export_csv, name="export_csv"),
+    path("api/incidents/", api.api_incidents, name="api_incidents"),
+    path("api/stats/", api.api_stats, name="api_stats"),
+    path("api/changes/", changes.api_changes, name="api_changes"),
+    path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
+    path("api/reference-figures/", api.api_reference_figures, name="api_reference_figures"),
+    # the OpenAPI description of all of these (views/apidocs.py); /api/ is its page for people
+    path("api/schema.json", apidocs.api_schema, name="api_schema"),
+    # the data package and the files of numbered releases (views/releases.py)
+    path("data/datapackage.json", releases.datapackage_json, name="datapackage_json"),
+    path("data/releases/<str:number>/<str:filename>", releases.release_file, name="release_file"),
+    # the language switcher: remembers the choice, then shows the same page in it
+    path("language/<str:code>/", language.switch_language, name="switch_language"),
+]
+
+# Pages for people: unprefixed in English, under /es/ in Spanish (tracker/urls.py).
+urlpatterns = [
+    path("jsi18n/", language.javascript_catalog, name="javascript_catalog"),
     # public pages (views/public.py, views/lookups.py)
     path("", public.dashboard, name="dashboard"),
     path("incidents/", public.incident_list, name="incident_list"),
@@ -25,27 +48,16 @@ urlpatterns = [
     path("courthouses/", public.courthouse_list, name="courthouse_list"),
     path("courthouses/<slug:slug>/", public.courthouse_detail, name="courthouse_detail"),
     path("counties/<str:fips>/", public.county_detail, name="county_detail"),
-    path("courthouses/autocomplete.json", lookups.courthouse_autocomplete, name="courthouse_autocomplete"),
-    path("counties/autocomplete.json", lookups.county_autocomplete, name="county_autocomplete"),
     # data for journalists and programs (views/api.py)
-    path("incidents/export.csv", api.export_csv, name="export_csv"),
-    path("api/incidents/", api.api_incidents, name="api_incidents"),
-    path("api/stats/", api.api_stats, name="api_stats"),
     path("data/", api.data_dictionary, name="data_dictionary"),
-    path("api/reference-figures/", api.api_reference_figures, name="api_reference_figures"),
     # numbered releases and the data package (views/releases.py)
-    path("data/datapackage.json", releases.datapackage_json, name="datapackage_json"),
     path("data/releases/", releases.release_list, name="release_list"),
     path("data/releases/<str:number>/", releases.release_detail, name="release_detail"),
-    path("data/releases/<str:number>/<str:filename>", releases.release_file, name="release_file"),
     # for mirrors, feed readers and maps (views/changes.py, feeds.py, geojson.py)
-    path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
-    path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
     # one chart, for other sites' pages (views/embed.py)
     path("embed/<str:name>/", embed.embed_chart, name="embed_chart"),
-    # the description of all of the above (views/apidocs.py)
-    path("api/schema.json", apidocs.api_schema, name="api_schema"),
+    # the description of the addresses for programs, for people (views/apidocs.py)
     path("api/", apidocs.api_docs, name="api_docs"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),

@@ -74,3 +74,17 @@ def outsider(db):
 def staff_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+def pytest_configure(config):
+    """Compile the translations when a .po file is newer than its .mo (as `make test` does),
+    once, in the main process: the Spanish tests read the compiled catalogues."""
+    if hasattr(config, "workerinput"):
+        return
+    import subprocess
+    from pathlib import Path
+
+    for po in Path(__file__).resolve().parent.parent.glob("locale/*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], check=True)

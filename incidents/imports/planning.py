@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from ..models import STAFF_ONLY_FIELDS, County, Courthouse, Incident, State, court_type_from_name
 from .reading import CHOICE_COLUMNS, rule_errors
@@ -183,8 +184,10 @@ class Planner:
             return True
         self.report.error(
             line,
-            f"only a reviewer may set the verification; this row would change it from {before} "
-            f"to {fields['verification']}",
+            _(
+                "only a reviewer may set the verification; this row would change it from %(before)s to %(after)s"
+            )
+            % {"before": before, "after": fields["verification"]},
             column="verification",
         )
         return False
@@ -197,8 +200,10 @@ class Planner:
             and (current is None or scope.allows(None, None, current["courthouse_id"]))
         ):
             return True
-        where = ", ".join(scope.names()) or "nowhere"
-        self.report.error(line, f"outside your jurisdiction ({where})", column="courthouse")
+        where = ", ".join(scope.names()) or _("nowhere")
+        self.report.error(
+            line, _("outside your jurisdiction (%(where)s)") % {"where": where}, column="courthouse"
+        )
         return False
 
     def courthouse(self, row):
@@ -206,12 +211,16 @@ class Planner:
         place, fips, line = row.place, row.fips, row.line
         found = self.known.candidates(place, fips)
         if len(found) > 1:
-            others = ", ".join(sorted(self.known.labels[pk] for pk, _ in found))
+            others = ", ".join(sorted(self.known.labels[pk] for pk, _county in found))
             self.report.error(
-                line, f"several courthouses match: {others}; give courthouse_city", "courthouse"
+                line,
+                _("several courthouses match: %(others)s; give courthouse_city") % {"others": others},
+                "courthouse",
             )
         elif found and fips and found[0][1] != fips:
-            self.county_error(line, place, f"{found[0][1]}, not {fips}")
+            self.county_error(
+                line, place, _("%(county)s, not %(fips)s") % {"county": found[0][1], "fips": fips}
+            )
         elif found:
             return found[0]
         elif self.create_courthouses:
@@ -227,27 +236,45 @@ class Planner:
             return
         unknown[place] = fips if place.city and fips else None  # None: cannot be created as written
         close = self.known.closest(place)
-        hint = f"; did you mean: {'; '.join(close)}?" if close else ""
         where = f"{place.city}, {place.state}" if place.city else place.state
-        self.report.error(line, f"no courthouse named {place.name!r} in {where}{hint}", column="courthouse")
+        if close:
+            message = _("no courthouse named %(name)r in %(where)s; did you mean: %(close)s?") % {
+                "name": place.name,
+                "where": where,
+                "close": "; ".join(close),
+            }
+        else:
+            message = _("no courthouse named %(name)r in %(where)s") % {"name": place.name, "where": where}
+        self.report.error(line, message, column="courthouse")
 
     def new(self, line, place, fips, court_type):
         """(None, county) of a courthouse to create; None after an error."""
         if not (place.city and fips):
             missing = "courthouse_city" if not place.city else "county_fips"
-            self.report.error(line, f"a new courthouse needs its {missing}", column=missing)
+            self.report.error(
+                line, _("a new courthouse needs its %(column)s") % {"column": missing}, column=missing
+            )
             return None
         new = self.report.new_courthouses
         if place not in new:
             new[place] = new_courthouse(place, fips, court_type)
             self.first_lines[place] = line
         if new[place].county_id != fips:
-            self.county_error(line, place, f"{new[place].county_id} on line {self.first_lines[place]}")
+            where = _("%(county)s on line %(line)d") % {
+                "county": new[place].county_id,
+                "line": self.first_lines[place],
+            }
+            self.county_error(line, place, where)
             return None
         return None, fips
 
     def county_error(self, line, place, where):
-        message = f"{place.name} ({place.city}, {place.state}) is in county {where}"
+        message = _("%(name)s (%(city)s, %(state)s) is in county %(where)s") % {
+            "name": place.name,
+            "city": place.city,
+            "state": place.state,
+            "where": where,
+        }
         self.report.error(line, message, column="county_fips")
 
 

@@ -17,6 +17,9 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..choices import Outcome
 from ..export import COLUMNS, unescape_formula
@@ -72,7 +75,7 @@ CHOICE_SPEC = [
 COURT_TYPES = {"": "", **{str(value): str(value) for value in LABELLED_CHOICES["court_type"].values}}
 RULE_FIELDS = ("date", "date_precision", "outcome", "people_count")  # what Incident.clean() reads
 RULE_KEY = operator.itemgetter(*RULE_FIELDS)
-NOT_UTF8 = 'save it as UTF-8 ("CSV UTF-8" in Excel) and try again'
+NOT_UTF8 = gettext_lazy('save it as UTF-8 ("CSV UTF-8" in Excel) and try again')
 # Where the first four bytes of UTF-16 or UTF-32 text without a byte-order mark are zero.
 WIDE_ZEROS = {
     (False, True, False, True),
@@ -99,10 +102,10 @@ def check_size(size):
     """The message for a file over IMPORT_MAX_BYTES, or None."""
     limit = settings.IMPORT_MAX_BYTES
     if size > limit:
-        return (
-            f"the file is {size:,} bytes, over the limit of {limit:,} bytes "
-            f"(IMPORT_MAX_BYTES); split it into smaller files"
-        )
+        return _(
+            "the file is %(size)s bytes, over the limit of %(limit)s bytes "
+            "(IMPORT_MAX_BYTES); split it into smaller files"
+        ) % {"size": _number(size), "limit": _number(limit)}
     return None
 
 
@@ -116,7 +119,7 @@ def opens(raw, report):
     if too_big:
         report.error(1, too_big)
     elif head.startswith(WIDE_BOMS) or tuple(byte == 0 for byte in head) in WIDE_ZEROS:
-        report.error(1, f"the file is UTF-16/UTF-32 text: save as UTF-8 ({NOT_UTF8})")
+        report.error(1, _("the file is UTF-16/UTF-32 text: save as UTF-8 (%(how)s)") % {"how": NOT_UTF8})
     return not report.error_count
 
 
@@ -168,10 +171,13 @@ def _records(raw, report, progress):
         if header:
             yield from _body(reader, header, report, progress)
     except NotText as exc:
-        report.error(exc.line, "this is a binary file, not CSV text")
+        report.error(exc.line, _("this is a binary file, not CSV text"))
     except UnicodeDecodeError:
         line, byte = _undecodable(raw)
-        report.error(line, f"the file is not UTF-8 text (byte 0x{byte:02X}); {NOT_UTF8}")
+        report.error(
+            line,
+            _("the file is not UTF-8 text (byte 0x%(byte)02X); %(how)s") % {"byte": byte, "how": NOT_UTF8},
+        )
     except csv.Error as exc:
         report.error(reader.line_num or 1, _malformed(exc))
 
@@ -181,7 +187,7 @@ def _header(reader, report):
     header = next(reader, None)
     if header is None or not "".join(header).strip():
         if not any("".join(record).strip() for record in reader):
-            report.error(1, "the file is empty; expected a header line and rows")
+            report.error(1, _("the file is empty; expected a header line and rows"))
             return None
     header = tuple(name.strip().lower() for name in header or ())
     if not _check_header(header, report):
@@ -202,16 +208,22 @@ def _body(reader, header, report, progress):
             continue  # a blank line
         report.rows += 1
         if report.rows > limit:
-            report.error(line, f"the file has more than {limit:,} rows (IMPORT_MAX_ROWS); split it")
+            report.error(
+                line,
+                _("the file has more than %(limit)s rows (IMPORT_MAX_ROWS); split it")
+                % {"limit": _number(limit)},
+            )
             return
         if len(record) != width:
-            report.error(line, f"expected {width} values, found {len(record)}")
+            report.error(
+                line, _("expected %(width)d values, found %(found)d") % {"width": width, "found": len(record)}
+            )
         else:
             yield line, pick(record)
         if report.rows % PROGRESS_EVERY == 0:
             progress(f"read {report.rows:,} rows")
     if not report.rows:
-        report.error(2, "the file has a header but no rows")
+        report.error(2, _("the file has a header but no rows"))
 
 
 def _picker(header):
@@ -225,11 +237,11 @@ def _picker(header):
 
 def _malformed(exc):
     if str(exc).startswith("field larger than field limit"):
-        return (
-            f"a value is longer than {FIELD_LIMIT:,} characters (a summary has at most "
-            f"{SUMMARY_MAX_CHARS:,}); nothing after this line was read"
-        )
-    return f"malformed CSV ({exc}); nothing after this line was read"
+        return _(
+            "a value is longer than %(limit)s characters (a summary has at most "
+            "%(summary)s); nothing after this line was read"
+        ) % {"limit": _number(FIELD_LIMIT), "summary": _number(SUMMARY_MAX_CHARS)}
+    return _("malformed CSV (%(problem)s); nothing after this line was read") % {"problem": exc}
 
 
 def _undecodable(raw):
@@ -249,12 +261,14 @@ def _undecodable(raw):
 def _check_header(header, report):
     for n, name in enumerate(header):
         if name not in IMPORT_COLUMNS:
-            report.error(1, "not a column of this format", column=name or f"#{n + 1} (empty)")
+            report.error(
+                1, _("not a column of this format"), column=name or _("#%(n)d (empty)") % {"n": n + 1}
+            )
         elif header.index(name) != n:
-            report.error(1, "this column appears twice", column=name)
+            report.error(1, _("this column appears twice"), column=name)
     for name in REQUIRED_COLUMNS:
         if name not in header:
-            report.error(1, "this column is missing; it is required", column=name)
+            report.error(1, _("this column is missing; it is required"), column=name)
     return not report.error_count
 
 
@@ -306,11 +320,16 @@ class RowChecker:
             self.dates[value] = _date(value)
         day = self.dates[value]
         if day is None:
-            self.report.error(line, f"{value!r} is not a valid date (YYYY-MM-DD)", column="date")
+            self.report.error(
+                line, _("%(value)r is not a valid date (YYYY-MM-DD)") % {"value": value}, column="date"
+            )
         elif day < EARLIEST_DATE:
             earliest = EARLIEST_DATE.isoformat()
             self.report.error(
-                line, f"{value} is before {earliest}, the earliest date accepted", column="date"
+                line,
+                _("%(value)s is before %(earliest)s, the earliest date accepted")
+                % {"value": value, "earliest": earliest},
+                column="date",
             )
             return None
         return day
@@ -329,7 +348,10 @@ class RowChecker:
         first = self.seen.setdefault(reference, line)
         if first != line:
             self.report.error(
-                line, f"{reference} is repeated: it is also on line {first}", column="reference"
+                line,
+                _("%(reference)s is repeated: it is also on line %(first)d")
+                % {"reference": reference, "first": first},
+                column="reference",
             )
         return first != line
 
@@ -348,7 +370,16 @@ def rule_errors(fields):
 
 def _not_a_choice(value, name):
     allowed = ", ".join(LABELLED_CHOICES[name].values)
-    return f"{value!r} is not one of {allowed}"
+    return _("%(value)r is not one of %(allowed)s") % {"value": value, "allowed": allowed}
+
+
+def _longer(limit):
+    return _("longer than %(limit)s characters") % {"limit": _number(limit)}
+
+
+def _number(n):
+    """1,502 in English, 1.502 in Spanish."""
+    return number_format(n, force_grouping=True)
 
 
 def _date(value):
@@ -364,21 +395,23 @@ def _count(line, value, outcome, report):
         return 1 if outcome == Outcome.ARRESTED else 0
     if COUNT.fullmatch(value):
         return int(value)
-    report.error(line, f"{value!r} is not a whole number of 0 or more", column="people_count")
+    report.error(
+        line, _("%(value)r is not a whole number of 0 or more") % {"value": value}, column="people_count"
+    )
     return None
 
 
 def _check_text(line, fields, report):
     for name in TEXT_COLUMNS:
         if len(fields[name]) > LIMITS[name]:
-            report.error(line, f"longer than {LIMITS[name]:,} characters", column=name)
+            report.error(line, _longer(LIMITS[name]), column=name)
     url = fields["source_url"]
     if url and len(url) <= LIMITS["source_url"]:
         try:
             for validator in URL_VALIDATORS:
                 validator(url)
         except ValidationError:
-            report.error(line, f"{url!r} is not a valid URL", column="source_url")
+            report.error(line, _("%(url)r is not a valid URL") % {"url": url}, column="source_url")
 
 
 def _place(line, values, known, report):
@@ -386,17 +419,26 @@ def _place(line, values, known, report):
     state, fips = values[INDEX["state"]], values[INDEX["county_fips"]]
     name, city = values[INDEX["courthouse"]], values[INDEX["courthouse_city"]]
     if state not in known.states:
-        report.error(line, f"unknown state {state!r} (expected a USPS code such as NY)", column="state")
+        report.error(
+            line,
+            _("unknown state %(state)r (expected a USPS code such as NY)") % {"state": state},
+            column="state",
+        )
     county_state = known.counties.get(fips)
     if fips and county_state is None:
-        report.error(line, f"unknown county FIPS code {fips!r}", column="county_fips")
+        report.error(line, _("unknown county FIPS code %(fips)r") % {"fips": fips}, column="county_fips")
     elif fips and state in known.states and county_state != state:
-        report.error(line, f"county {fips} is in {county_state}, not {state}", column="county_fips")
+        report.error(
+            line,
+            _("county %(fips)s is in %(in)s, not %(state)s")
+            % {"fips": fips, "in": county_state, "state": state},
+            column="county_fips",
+        )
     if not name.strip():
-        report.error(line, "must not be empty", column="courthouse")
+        report.error(line, _("must not be empty"), column="courthouse")
     for column, value in (("courthouse", name), ("courthouse_city", city)):
         if len(value) > LIMITS[column]:
-            report.error(line, f"longer than {LIMITS[column]} characters", column=column)
+            report.error(line, _longer(LIMITS[column]), column=column)
     return Place(name, city, state), fips
 
 

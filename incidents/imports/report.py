@@ -8,6 +8,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 MAX_ERRORS = 1000  # reported; a file with more has a systematic problem
 PREVIEW_ROWS = 200  # rows of each kind the preview lists
 
@@ -66,7 +70,10 @@ class ImportReport:
     def error(self, line, message, column=None):
         self.error_count += 1
         if self.error_count <= MAX_ERRORS:
-            where = f"line {line}, column {column}" if column else f"line {line}"
+            if column:
+                where = _("line %(line)d, column %(column)s") % {"line": line, "column": column}
+            else:
+                where = _("line %(line)d") % {"line": line}
             self.errors.append(f"{where}: {message}")
 
     def create(self, line, fields, place):
@@ -93,7 +100,10 @@ class ImportReport:
     def error_lines(self):
         """Every error, with a last line saying how many were left out."""
         hidden = self.error_count - len(self.errors)
-        return self.errors + ([f"... and {hidden:,} more errors"] if hidden else [])
+        more = ngettext("... and %(n)s more error", "... and %(n)s more errors", hidden) % {
+            "n": number_format(hidden, force_grouping=True)
+        }
+        return self.errors + ([more] if hidden else [])
 
     def summary(self):
         verb = "" if self.written else "to "

@@ -9,6 +9,8 @@
   "use strict";
 
   var script = document.currentScript;
+  // The page's language's strings (/es/jsi18n/); English as written without it.
+  var gettext = window.gettext || function (text) { return text; };
   var TOPOJSON_URL = script.dataset.topojsonUrl;
   var ATLAS_URL = script.dataset.atlasUrl;
   var atlas = null;
@@ -203,14 +205,14 @@
   // Each width is drawn anew from the figure's own layout: a relayout, or a react, keeps
   // margins that the last width pushed (a legend wrapped on a narrow card stayed low on
   // a wide one, over the event markers).
-  function followWidth(el, layout) {
+  function followWidth(el, figure) {
     if (!window.ResizeObserver) return;
-    var pristine = JSON.stringify(layout);
+    var pristine = JSON.stringify(figure.layout);
     var width = el.clientWidth;
     el.widthObserver = new ResizeObserver(function () {
       if (!el.clientWidth || el.clientWidth === width) return;
       width = el.clientWidth;
-      plot(el, el.data, screenLayout(JSON.parse(pristine), width));
+      plot(el, el.data, screenLayout(JSON.parse(pristine), width), figure);
     });
     el.widthObserver.observe(el);
   }
@@ -263,15 +265,25 @@
     var width = Math.max(gd.offsetWidth, 800);
     var png = pngLayout(gd, figure, width);
     return Plotly.downloadImage(
-      { data: gd.data, layout: png.layout, config: { topojsonURL: TOPOJSON_URL } },
+      { data: gd.data, layout: png.layout, config: localised({ topojsonURL: TOPOJSON_URL }, figure) },
       { format: "png", filename: name, width: width, height: gd.offsetHeight + png.extra }
     );
   }
 
   // No toolbar: it covered the top bars on a phone. The page's own button downloads.
-  // Not `responsive`: followWidth sizes the chart.
-  function config() {
-    return { displayModeBar: false, topojsonURL: TOPOJSON_URL };
+  // Not `responsive`: followWidth sizes the chart. A figure in another language than
+  // English carries its month names and number separators (charts.py, plotly_locale).
+  function config(figure) {
+    return localised({ displayModeBar: false, topojsonURL: TOPOJSON_URL }, figure);
+  }
+
+  function localised(settings, figure) {
+    if (figure.locale) {
+      settings.locale = figure.locale.name;
+      settings.locales = {};
+      settings.locales[figure.locale.name] = { dictionary: {}, format: figure.locale.format };
+    }
+    return settings;
   }
 
   function pngButton(el, figure) {
@@ -309,8 +321,8 @@
   }
 
   // A new plot (its click handler too, as Plotly drops it), with its ticks fitted.
-  function plot(el, data, layout) {
-    return Plotly.newPlot(el, data, layout, config()).then(function () {
+  function plot(el, data, layout, figure) {
+    return Plotly.newPlot(el, data, layout, config(figure)).then(function () {
       if (el.hasAttribute("data-links")) linkBars(el);
       return fitTicks(el);
     });
@@ -325,8 +337,8 @@
     return shapes
       .then(function (loaded) {
         if (loaded) fillShapes(figure, loaded);
-        followWidth(el, figure.layout); // before Plotly writes into the layout
-        return plot(el, figure.data, screenLayout(figure.layout, el.clientWidth));
+        followWidth(el, figure); // before Plotly writes into the layout
+        return plot(el, figure.data, screenLayout(figure.layout, el.clientWidth), figure);
       })
       .then(function () {
         mapToggle(el);
@@ -334,7 +346,7 @@
         el.classList.add("drawn");
       })
       .catch(function (error) {
-        el.textContent = "This chart could not be drawn; its numbers are in the table below.";
+        el.textContent = gettext("This chart could not be drawn; its numbers are in the table below.");
         console.error(error);
       });
   }

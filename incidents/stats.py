@@ -9,6 +9,7 @@ import datetime
 
 from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import get_language
 
 from . import summary
 from .cache import cached
@@ -136,19 +137,25 @@ def _span():
 
 
 def stats_for(state, by):
-    """aggregate() for a valid FilterState, cached per its key and data version."""
+    """aggregate() for a valid FilterState, cached per its key, data version and language
+    (the rows carry their labels: "Arrested" on an English page and /api/stats/, "Arresto"
+    on a Spanish page)."""
     data = state.filterset.form.cleaned_data
     first, last = data.get("date_after"), data.get("date_before")
     return cached(
         f"stats:{by}",
-        state.key,
+        (state.key, get_language()),
         lambda: aggregate(state.incidents, by, first, last, summary.counts(state, by)),
     )
 
 
 def crosstab_for(state, first, second):
     """cross_tab() for a valid FilterState, cached like stats_for()."""
-    return cached(f"stats:{first}:{second}", state.key, lambda: cross_tab(state.incidents, first, second))
+    return cached(
+        f"stats:{first}:{second}",
+        (state.key, get_language()),
+        lambda: cross_tab(state.incidents, first, second),
+    )
 
 
 def cross_tab(queryset, first, second):

@@ -318,6 +318,14 @@ def test_the_page_cache_keeps_each_language_apart(two_incidents, client, setting
         assert "Intento de arresto" in spanish and "Attempted arrest" not in spanish
 
 
+def test_counts_cached_for_a_spanish_page_keep_english_labels_for_programs(two_incidents, client):
+    """The counts behind the charts are cached with their labels, so once per language."""
+    assert "Intento de arresto" in client.get("/es/").content.decode()
+    labels = {row["label"] for row in client.get("/api/stats/?by=outcome").json()["results"]}
+    assert labels == {"Arrested", "Attempted arrest"}
+    assert "Intento de arresto" not in client.get("/").content.decode()
+
+
 def test_a_link_copied_from_the_spanish_site_filters_the_same_rows(two_incidents, client):
     query = "?outcome=attempted&state=TX&ordering=-date"
     english = client.get("/incidents/" + query).content.decode()

@@ -85,7 +85,7 @@ def _schema_field(column, kind, model_field):
         "name": column["name"],
         "title": str(column["title"]),
         "type": TYPES[kind],
-        "description": column["help"] or str(column["title"]),
+        "description": str(column["help"] or column["title"]),
     }
     if kind == "timestamp":
         field["format"] = "%Y-%m-%dT%H:%M:%SZ"
@@ -124,7 +124,7 @@ def package(resource, *, home, citation, **extra):
         **extra,
         "licenses": [_license()],
         "sources": [
-            {"title": SITE, "path": home},
+            {"title": str(SITE), "path": home},
             {
                 "title": "Reports from attorneys, court records, news and community reports: "
                 "each incident's source_type and source_url"

@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
+from django.utils import translation
 
 from incidents.cache import local_pages
 from incidents.models import Jurisdiction, State
@@ -21,6 +23,15 @@ def _login_throttling_off(settings):
     # django-axes needs a request to authenticate, which Client.login() does not pass;
     # tests/test_login_throttling.py switches it back on.
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request to a /es/ address leaves Spanish active in its thread, as Django does;
+    # code called outside a request (the import, the release command) runs in the default
+    # language, as it does in a management command.
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -211,6 +211,9 @@ def test_spanish_pages_with_demo_data_hold_no_english_ui_string(demo_data, clien
         "data": "/es/data/",
         "filters with errors": "/es/incidents/?date_after=nonsense&state=ZZ",
         "courthouse": f"/es/courthouses/{incident.courthouse.slug}/",
+        "api": "/es/api/",
+        "embed": "/es/embed/month/",
+        "releases": "/es/data/releases/",
     }
     found = {}
     for name, path in pages.items():
@@ -219,6 +222,15 @@ def test_spanish_pages_with_demo_data_hold_no_english_ui_string(demo_data, clien
         assert '<html lang="es">' in response.content.decode()
         found[name] = english_left(response.content.decode(), data)
     client.force_login(superuser)
+    for name, path in {
+        "import": "/es/incidents/import/",
+        "review": f"/es/incidents/{incident.pk}/review/",
+        "withdraw": f"/es/incidents/{incident.pk}/withdraw/",
+        "staff list": "/es/staff/incidents/",
+    }.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        found[name] = english_left(response.content.decode(), data)
     data += [value for value in entry_data().values() if value]
     response = client.post("/es/incidents/new/", {**entry_data(), "date": "2099-01-01", "people_count": "x"})
     assert response.status_code == 200 and "field-error" in response.content.decode()

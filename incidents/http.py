@@ -16,11 +16,12 @@ and staff pages never carry these headers.
 import functools
 import hashlib
 
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
 from .cache import data_state, shared_request
+from .dateformats import short_date
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 
@@ -32,8 +33,7 @@ def as_of(request=None):
 
 def as_of_text(moment):
     """ "30 Nov 2026, 20:31 UTC": the form pages and chart source lines print."""
-    day = formats.date_format(moment, "j M Y")
-    return f"{day}, {moment:%H:%M} UTC"
+    return f"{short_date(moment)}, {moment:%H:%M} UTC"
 
 
 def public_data(view=None, *, cors=False):

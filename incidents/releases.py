@@ -27,11 +27,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from . import dictionary, export
 from .charts import SITE
+from .dateformats import short_date
 from .filters import filter_incidents
 from .http import as_of
 
@@ -177,8 +178,8 @@ def citation_text(number, created, incidents, url):
     return _("%(site)s, release %(number)s (%(date)s), %(count)s incidents, %(url)s") % {
         "site": SITE,
         "number": number,
-        "date": date_format(created, "j M Y"),
-        "count": f"{incidents:,}",
+        "date": short_date(created),
+        "count": number_format(incidents, force_grouping=True),
         "url": url,
     }
 

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 
 from . import summary
 from .cache import cached
+from .dateformats import short_month
 from .limits import EARLIEST_DATE
 from .models import LABELLED_CHOICES, County, Courthouse, Incident, State, today_utc
 
@@ -37,7 +38,8 @@ def month_key(day):
 
 
 def month_label(day):
-    return f"{day:%b} {day.year:04d}"
+    """ "Nov 2026" in English, "nov 2026" in Spanish."""
+    return short_month(day)
 
 
 def add_month(day):

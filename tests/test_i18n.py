@@ -1,6 +1,7 @@
 """English and Spanish: the catalogue is whole, Spanish pages hold no English UI string,
 addresses name their language, and the machine values stay the same in both."""
 
+import datetime
 import json
 import re
 from html.parser import HTMLParser
@@ -9,6 +10,8 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
 
 from incidents import choices, export, translations
 from incidents.models import County, Courthouse, CoverageChange, Incident, PolicyEvent, ReferenceFigure, State
@@ -367,6 +370,23 @@ def test_spanish_charts_carry_spanish_months_and_separators(demo_data, client):
             client.get("/").content.decode(),
         ).group(1)
     )
+
+
+def test_months_in_tables_and_dates_of_the_data_are_spanish(two_incidents, client):
+    """The month table under the chart and the "data as of" line: "nov 2026", not "Nov 2026"."""
+    from incidents.cache import data_state
+    from incidents.stats import month_label
+
+    moment = data_state().changed_at
+    day = datetime.date(2026, 11, 1)
+    with translation.override("es"):
+        spanish_month, spanish_day = month_label(day), date_format(moment, "j b Y")
+    with translation.override("en"):
+        english_month, english_day = month_label(day), date_format(moment, "j M Y")
+    assert (spanish_month, english_month) == ("nov 2026", "Nov 2026")
+    assert "Datos al <time datetime=" in client.get("/es/").content.decode()
+    assert f">{spanish_day}, " in client.get("/es/incidents/").content.decode()
+    assert f">{english_day}, " in client.get("/incidents/").content.decode()
 
 
 def test_numbers_follow_the_language(demo_data, client):

@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .. import openapi
 from ..http import public_data
@@ -59,5 +60,5 @@ def takes(value):
     if "pattern" in value:
         return value["pattern"].strip("^$")
     if "minimum" in value:
-        return f"{value['minimum']} to {value['maximum']}"
+        return _("%(minimum)s to %(maximum)s") % {"minimum": value["minimum"], "maximum": value["maximum"]}
     return value.get("format", value["type"])

@@ -139,3 +139,22 @@ def test_no_spanish_page_has_a_serious_accessibility_fault(demo_data, browser, s
         if serious:
             faults[path] = serious
     assert faults == {}
+
+
+def test_on_a_phone_each_label_of_a_listed_incident_stays_clear_of_the_next(demo_data, browser):
+    """Spanish labels wrap ("Papel de la persona"): each pushes the next row of its card down."""
+    page = browser(*SIZES["phone"])
+    page.goto("/es/incidents/")
+    overlaps = page.locator("table.incidents tbody tr").first.evaluate(
+        """(row) => {
+          const cells = [...row.querySelectorAll("td")];
+          const found = [];
+          cells.slice(0, -1).forEach((cell, i) => {
+            const label = getComputedStyle(cell, "::before");
+            const bottom = cell.getBoundingClientRect().top + parseFloat(label.height);
+            if (bottom > cells[i + 1].getBoundingClientRect().top + 1) found.push(cell.dataset.label);
+          });
+          return found;
+        }"""
+    )
+    assert overlaps == []

@@ -116,3 +116,12 @@ class Change(models.TextChoices):
     UPDATED = "updated", _("Corrected")
     RETRACTED = "retracted", _("Retracted")
     RESTORED = "restored", _("Restored")
+
+
+class ReportStatus(models.TextChoices):
+    """Where a public report stands in the moderation queue (/staff/reports/)."""
+
+    NEW = "new", _("New")
+    IN_REVIEW = "in_review", _("In review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api, changes, feeds, geojson, health, lookups, public, staff, staff_import
+from .views import api, changes, feeds, geojson, health, lookups, public, reports, staff, staff_import
 
 urlpatterns = [
     # load balancers' health check and the benchmark's baseline (views/health.py)
@@ -23,6 +23,15 @@ urlpatterns = [
     path("api/changes/", changes.api_changes, name="api_changes"),
     path("feeds/incidents.atom", feeds.incidents_atom, name="incidents_atom"),
     path("api/courthouses.geojson", geojson.courthouses_geojson, name="courthouses_geojson"),
+    # public reports and the reviewers' moderation queue (views/reports.py)
+    path("report/", reports.report_form, name="report_form"),
+    path("report/sent/", reports.report_sent, name="report_sent"),
+    path("staff/reports/", reports.report_queue, name="report_queue"),
+    path("staff/reports/<int:pk>/", reports.report_detail, name="report_detail"),
+    path("staff/reports/<int:pk>/review/", reports.report_review, name="report_review"),
+    path("staff/reports/<int:pk>/incident/", reports.report_incident, name="report_incident"),
+    path("staff/reports/<int:pk>/attach/", reports.report_attach, name="report_attach"),
+    path("staff/reports/<int:pk>/reject/", reports.report_reject, name="report_reject"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),
@@ -34,6 +43,8 @@ urlpatterns = [
     path("incidents/<int:pk>/verification/", staff.incident_verify, name="incident_verify"),
     path("incidents/<int:pk>/retract/", staff.incident_retract, name="incident_retract"),
     path("incidents/<int:pk>/restore/", staff.incident_restore, name="incident_restore"),
+    path("incidents/<int:pk>/merge/", staff.incident_merge, name="incident_merge"),
+    path("incidents/<int:pk>/sources/", staff.incident_add_source, name="incident_add_source"),
     path("staff/incidents/", staff.staff_incident_list, name="staff_incident_list"),
     path("staff/courthouses/new/", staff.courthouse_create, name="courthouse_create"),
 ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .. import cursors, dictionary, export, stats
 from ..filters import error_message, filter_incidents
+from ..models import Source
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
@@ -62,11 +63,28 @@ def api_incidents(request):
         incidents = incidents.filter(cursors.beyond(keys[0], after))
     page = list(incidents.values_list(*export.LOOKUPS, named=True)[: limit + 1])
     rows, more = page[:limit], len(page) > limit
-    body = {"results": [export.json_row(row) for row in rows]}
+    body = {"results": _with_sources([export.json_row(row) for row in rows])}
     body["next"] = _next_url(request, cursors.encode("next", keys[0], rows[-1])) if more else None
     if after is None and not more:
         body["count"] = len(rows)  # free here: the whole result is on this page
     return JsonResponse(body)
+
+
+def _with_sources(results):
+    """Each incident's `sources`: its primary source (the CSV's source_type and source_url)
+    first, then the others, all read in one query for the page."""
+    extra = {}
+    rows = Source.objects.filter(incident_id__in=[r["id"] for r in results]).order_by("date", "id")
+    for incident_id, *values in rows.values_list("incident_id", "source_type", "url", "date", "note"):
+        extra.setdefault(incident_id, []).append(_source(*values))
+    for result in results:
+        primary = _source(result["source_type"], result["source_url"], None, "")
+        result["sources"] = [primary, *extra.get(result["id"], [])]
+    return results
+
+
+def _source(source_type, url, date, note):
+    return {"source_type": source_type, "url": url, "date": date and date.isoformat(), "note": note}
 
 
 def api_stats(request):

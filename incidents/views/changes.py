@@ -24,7 +24,7 @@ from django.utils import timezone
 from .. import choices
 from ..filters import error_message, filter_incidents
 from ..limits import EARLIEST_DATE
-from ..models import PUBLISHED, Incident
+from ..models import PUBLISHED, Incident, Merge
 from .api import BadParameter, _json_error, _limit, _next_url
 
 # A write's rows carry the time it began, and become visible when it commits. A
@@ -78,7 +78,16 @@ def retraction_notice(request, pk):
         raise Http404
     reason = choices.RetractionReason(notice["retraction_public_reason"] or choices.RetractionReason.OTHER)
     notice.update(reason=reason.label, retracted_at=notice["retracted_at"] or notice["updated_at"])
+    notice["kept"] = _kept(pk) if reason == choices.RetractionReason.DUPLICATE else None
     return render(request, "410.html", {"notice": notice}, status=410)
+
+
+def _kept(pk):
+    """The published incident a merged duplicate points to, if any."""
+    kept = Merge.objects.filter(merged_id=pk, kept__status=choices.Status.PUBLISHED).values_list(
+        "kept_id", "kept__reference"
+    )
+    return kept.first()
 
 
 # -- the change feed ------------------------------------------------------------------

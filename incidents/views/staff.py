@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,12 +26,15 @@ from ..forms import (
     CourthouseForm,
     IncidentEditForm,
     IncidentForm,
+    MergeForm,
     RedactForm,
     RetractForm,
+    SourceForm,
     VerificationForm,
 )
 from ..history import STAFF_FIELDS, field_changes
-from ..models import REDACTABLE_FIELDS, SLUG, STAFF_ONLY_FIELDS, Incident, display_text
+from ..matching import duplicates_of
+from ..models import REDACTABLE_FIELDS, SLUG, STAFF_ONLY_FIELDS, Incident, Source, display_text
 
 ADD = "incidents.add_incident"
 CHANGE = "incidents.change_incident"
@@ -69,6 +73,7 @@ def incident_create(request):
     if form.is_bound and form.is_valid():
         incident = services.create_incident(incident=form.save(commit=False), user=request.user)
         messages.success(request, _("Saved incident %(ref)s.") % {"ref": incident.reference})
+        flag_duplicates(request, incident)
         if "add_another" in request.POST:
             return redirect(_add_another_url(incident))
         return redirect(incident)
@@ -94,6 +99,13 @@ def incident_edit(request, pk):
         messages.success(request, _("Saved the correction to %(ref)s.") % {"ref": incident.reference})
         return redirect(_staff_page(incident))
     return render(request, "incidents/staff/incident_form.html", {"form": form, "incident": incident})
+
+
+def flag_duplicates(request, incident):
+    """A warning naming each published incident at the same courthouse within a day."""
+    for pk, reference in duplicates_of(incident.courthouse_id, incident.date, exclude=[incident.pk]):
+        link = format_html('<a href="{}">{}</a>', reverse("incident_review", args=[pk]), reference)
+        messages.warning(request, format_html(_("Possible duplicate of {}."), link))
 
 
 def _posted(request):
@@ -169,6 +181,10 @@ def incident_review(request, pk):
     context = {
         "incident": incident,
         "verification_form": VerificationForm(initial={"verification": incident.verification}),
+        "merge_form": MergeForm(),
+        "source_form": SourceForm(),
+        "duplicates": duplicates_of(incident.courthouse_id, incident.date, exclude=[incident.pk]),
+        "sources": incident.sources.select_related("report"),
     }
     return render(request, "incidents/staff/review.html", context)
 
@@ -210,6 +226,43 @@ def incident_retract(request, pk):
     return render(request, "incidents/staff/retract.html", {"incident": incident, "form": form})
 
 
+@staff_only(CHANGE, REVIEW, any_of=True)
+@require_POST
+def incident_add_source(request, pk):
+    incident = get_object_or_404(Incident, pk=pk)
+    form = SourceForm(request.POST, instance=Source(incident=incident))
+    if form.is_valid():
+        services.add_source(source=form.save(commit=False), user=request.user)
+        messages.success(request, _("Added a source to %(ref)s.") % {"ref": incident.reference})
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    return redirect("incident_review", pk=pk)
+
+
+@staff_only(RETRACT)
+@require_POST
+def incident_merge(request, pk):
+    """Merge this incident, a duplicate, into the one whose reference is given."""
+    other = get_object_or_404(Incident, pk=pk)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        try:
+            kept = services.merge_incidents(
+                kept_pk=form.cleaned_data["kept"].pk, other_pk=pk, user=request.user
+            )
+        except services.CannotMerge as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                _("%(other)s is merged into %(kept)s.") % {"other": other.reference, "kept": kept.reference},
+            )
+            return redirect("incident_review", pk=kept.pk)
+    for error in form.errors.get("kept", []):
+        messages.error(request, error)
+    return redirect("incident_review", pk=pk)
+
+
 @staff_only(RETRACT)
 @require_POST
 def incident_restore(request, pk):
@@ -235,7 +288,7 @@ def incident_history(request, pk):
     records = incident.history.select_related("history_user").order_by("history_date", "history_id")
     context = {
         "incident": incident,
-        "entries": field_changes(records, STAFF_FIELDS),
+        "entries": field_changes(records, STAFF_FIELDS, reasons=True),
         "redactions": incident.redactions.select_related("redacted_by"),
     }
     return render(request, "incidents/staff/history.html", context)

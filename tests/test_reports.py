@@ -387,3 +387,18 @@ def test_contacts_are_erased_90_days_after_the_report_is_closed(reviewer, court)
     }
     assert Report.objects.get(pk=open_report.pk).address_hash == ""  # the address hash goes after a day
     assert not any("someone@example.org" in str(vars(row)) for row in Report.history.all())
+
+
+def test_the_import_preview_flags_a_possible_duplicate(superuser, court, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .test_import import csv_file
+
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path / "uploads")
+    twin = IncidentFactory(courthouse=court, date=datetime.date(2019, 5, 15))
+    rows = csv_file({"reference": "NEW-1"}, {"reference": "NEW-2", "date": "2019-05-10"})
+    upload = SimpleUploadedFile("x.csv", rows, content_type="text/csv")
+    html = login(superuser).post("/incidents/import/", {"file": upload}).content.decode()
+    assert html.count("Possible duplicate of") == 1
+    flagged = html[html.index("NEW-1") : html.index("NEW-2")]
+    assert f'<a href="/incidents/{twin.pk}/review/">{twin.reference}</a>' in flagged

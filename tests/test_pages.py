@@ -401,7 +401,7 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client, django_assert_nu
     for people in (2, 3, 4):
         incident.people_count = people
         incident.save()
-    with django_assert_num_queries(3):  # banner, incident with its places, history
+    with django_assert_num_queries(4):  # banner, incident with its places, history, other sources
         client.get(f"/incidents/{incident.pk}/")
 
 

@@ -136,3 +136,12 @@ class RequestOutcome(models.TextChoices):
     OPEN = "", _("Waiting for a reviewer")
     RETRACTED = "retracted", _("Retracted")
     DECLINED = "declined", _("Declined")
+
+
+class ReportStatus(models.TextChoices):
+    """Where a public report stands in the moderation queue (/staff/reports/)."""
+
+    NEW = "new", _("New")
+    IN_REVIEW = "in_review", _("In review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")

@@ -1,7 +1,12 @@
 """Staff-only values and staff names never reach a public page, export or API."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import User
+
+from incidents import services
+from incidents.models import Report, Source
 
 from .factories import IncidentFactory
 
@@ -15,7 +20,24 @@ SENTINELS = {
 STAFF_NAME = "sentinel-staff-user-5d1e"
 RETRACTED_SUMMARY = "SENTINEL-retracted-summary-0a9c"
 RETRACTION_REASON = "SENTINEL-retraction-reason-66f0"
-ALL_SENTINELS = [*SENTINELS.values(), STAFF_NAME, RETRACTED_SUMMARY, RETRACTION_REASON]
+# What public reports hold before a reviewer accepts them, and what stays staff-only after.
+REPORT_SENTINELS = {
+    "description": "SENTINEL-report-description-2b7d",
+    "courthouse_text": "SENTINEL-report-courthouse-91aa",
+    "source_url": "https://sentinel-report-source-5e0c.example/",
+    "contact": "SENTINEL-report-contact-77d1@example.org",
+}
+REJECTION_REASON = "SENTINEL-rejection-reason-3f3f"
+RETRACTED_SOURCE = "SENTINEL-retracted-source-note-a1b2"
+ALL_SENTINELS = [
+    *SENTINELS.values(),
+    STAFF_NAME,
+    RETRACTED_SUMMARY,
+    RETRACTION_REASON,
+    *REPORT_SENTINELS.values(),
+    REJECTION_REASON,
+    RETRACTED_SOURCE,
+]
 STATS = ["month", "county", "state", "courthouse", "case_type", "outcome", "person_role", "location"]
 
 
@@ -37,7 +59,26 @@ def incidents():
         retraction_reason=RETRACTION_REASON,
         **SENTINELS,
     )
+    Source.objects.create(incident=retracted, note=RETRACTED_SOURCE, url="https://example.org/r")
+    _reports(public, staff)
     return public, retracted
+
+
+def _reports(public, staff):
+    """A new, an in-review, a rejected and an attached report, each holding every sentinel."""
+    made = [
+        services.submit_report(
+            report=Report(date=datetime.date(2019, 5, 14), courthouse=public.courthouse, **REPORT_SENTINELS),
+            address_hash="h",
+        )
+        for _ in range(4)
+    ]
+    services.start_review(pk=made[1].pk, user=staff)
+    services.reject_report(pk=made[2].pk, reason=REJECTION_REASON, user=staff)
+    # Accepted as a source: only what the reviewer wrote (the note) is public, and the
+    # link, which the test below leaves out of the sentinels it looks for.
+    services.attach_report(report_pk=made[3].pk, incident_pk=public.pk, note="A witness.", user=staff)
+    Source.objects.filter(report=made[3]).update(url="https://example.org/accepted")
 
 
 def public_urls(public):
@@ -65,6 +106,8 @@ def public_urls(public):
         "/feeds/incidents.atom?q=SENTINEL",
         "/api/courthouses.geojson",
         "/api/courthouses.geojson?state=NY",
+        "/report/",
+        "/report/sent/",
     ]
     urls += [f"/api/stats/?by={by}" for by in STATS]
     urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]
@@ -94,6 +137,15 @@ def test_the_sentinels_are_really_stored(incidents):
     assert history.internal_notes == SENTINELS["internal_notes"]
     assert history.history_user.username == STAFF_NAME
     assert retracted.retraction_reason == RETRACTION_REASON
+    assert Report.objects.filter(contact=REPORT_SENTINELS["contact"]).count() == 4
+    assert Source.objects.filter(note=RETRACTED_SOURCE).exists()
+
+
+def test_an_accepted_report_shows_only_its_source(client, incidents):
+    public, _ = incidents
+    text = body(client.get(f"/incidents/{public.pk}/"))
+    assert "https://example.org/accepted" in text and "A witness." in text
+    assert [s for s in ALL_SENTINELS if s in text] == []
 
 
 def test_a_retracted_incident_is_a_notice_without_its_text_or_staff_reason(client, incidents):

@@ -6,12 +6,13 @@ import io
 import re
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from incidents import services
-from incidents.models import Incident, Merge, Report, Source
+from incidents.models import Incident, Jurisdiction, Merge, Report, Source
 
 from .factories import CourthouseFactory, IncidentFactory
 
@@ -99,6 +100,17 @@ def test_a_courthouse_not_listed_is_free_text(client, court):
         ("contact", "c" * 201, "at most 200"),
         ("outcome", "exploded", "Select a valid choice"),
         ("courthouse_text", "Court\u202e", "text-direction"),
+        # every field refuses a NUL byte, and a script tag wherever text is free
+        ("courthouse", "Brooklyn\x00Criminal Court", "Null characters"),
+        ("courthouse_text", "Court\x00", "Null characters"),
+        ("contact", "me\x00@example.org", "Null characters"),
+        ("source_url", "https://news.example.org/\x00", "Null characters"),
+        ("date", "2025-03-04\x00", "valid date"),
+        ("courthouse_text", "<script>alert(1)</script>", "plain text"),
+        ("contact", "<img src=x onerror=alert(1)>", "plain text"),
+        ("courthouse", "<script>x</script>", "plain text"),
+        ("courthouse_text", "c" * 201, "at most 200"),
+        ("source_url", "https://news.example.org/" + "a" * 500, "at most 500"),
     ],
 )
 def test_bad_input_is_a_form_error_and_nothing_is_stored(client, court, field, value, message):
@@ -118,6 +130,19 @@ def test_csrf_protection_stays_on(court):
     client = Client(enforce_csrf_checks=True)
     assert client.post("/report/", report_data(court)).status_code == 403
     assert Report.objects.count() == 0
+
+
+def test_the_form_is_never_cached_nor_answered_from_a_cache(client, court, settings):
+    settings.PUBLIC_PAGE_CACHE = True
+    for url in ("/report/", "/report/sent/"):
+        first, second = client.get(url), client.get(url)
+        assert first.status_code == second.status_code == 200
+        assert not first.has_header("ETag") and not first.has_header("Last-Modified")
+        assert "no-cache" in first["Cache-Control"] and "max-age=0" in first["Cache-Control"]
+    # Each posting is handled, not answered with a page kept from another.
+    assert client.post("/report/", report_data(court)).status_code == 302
+    assert client.post("/report/", report_data(court, description="Another.")).status_code == 302
+    assert Report.objects.count() == 2
 
 
 def test_the_sixth_report_in_an_hour_gets_a_429_that_says_when(client, court):
@@ -174,7 +199,94 @@ def test_a_court_administrator_cannot_moderate(court_admin, court):
     assert "/staff/reports/" not in client.get("/").content.decode()
 
 
+@pytest.fixture
+def ny_admin(db):
+    """A court administrator whose jurisdiction is New York only."""
+    user = User.objects.create_user("ny-admin", password="pw-ny-admin-123")
+    user.groups.add(Group.objects.get(name="Court administrators"))
+    Jurisdiction.objects.create(user=user, state_id="NY")
+    return user
+
+
+def test_inside_their_jurisdiction_a_court_administrator_sees_the_duplicate_flag(ny_admin, court):
+    from .test_permissions import entry_data
+
+    twin = IncidentFactory(courthouse=court, date=datetime.date(2019, 5, 15))
+    response = login(ny_admin).post("/incidents/new/", entry_data(courthouse=court.slug), follow=True)
+    assert Incident.objects.count() == 2
+    # Linked to the public page: a court administrator has no review page to open.
+    assert (
+        f'Possible duplicate of <a href="/incidents/{twin.pk}/">{twin.reference}</a>'
+        in response.content.decode()
+    )
+
+
+def test_inside_their_jurisdiction_the_import_preview_flags_it_for_a_court_administrator(
+    ny_admin, court, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .test_import import csv_file
+
+    settings.IMPORT_UPLOAD_DIR = str(tmp_path / "uploads")
+    twin = IncidentFactory(courthouse=court, date=datetime.date(2019, 5, 14))
+    upload = SimpleUploadedFile(
+        "x.csv", csv_file({"reference": "NEW-1", "verification": "unverified"}), content_type="text/csv"
+    )
+    html = login(ny_admin).post("/incidents/import/", {"file": upload}).content.decode()
+    assert f'Possible duplicate of</strong> <a href="/incidents/{twin.pk}/">{twin.reference}</a>' in html
+
+
+def test_outside_their_jurisdiction_a_court_administrator_enters_nothing_and_sees_no_flag(ny_admin):
+    from .test_permissions import entry_data
+
+    el_paso = CourthouseFactory(name="El Paso County Courthouse", texas=True)
+    IncidentFactory(courthouse=el_paso, date=datetime.date(2019, 5, 14))
+    response = login(ny_admin).post("/incidents/new/", entry_data(courthouse=el_paso.slug), follow=True)
+    html = response.content.decode()
+    assert "outside your jurisdiction" in html and "Possible duplicate" not in html
+    assert Incident.objects.count() == 1
+
+
+def test_a_court_administrator_adds_no_source_and_merges_nothing_even_inside(ny_admin, court):
+    mine, twin = IncidentFactory(courthouse=court), IncidentFactory(courthouse=court)
+    client = login(ny_admin)
+    source = {"source_type": "news", "url": "https://a.example/", "date": "", "note": ""}
+    assert client.post(f"/incidents/{mine.pk}/sources/", source).status_code == 403
+    assert client.post(f"/incidents/{twin.pk}/merge/", {"kept": mine.reference}).status_code == 403
+    assert Source.objects.count() == 0 and Merge.objects.count() == 0
+    # Like anyone, they may send a report.
+    assert client.post("/report/", report_data(court)).status_code == 302
+
+
 # -- the reviewer ----------------------------------------------------------------------
+
+
+def test_a_reviewer_adds_a_source_that_the_public_page_and_api_list(reviewer, court):
+    incident = IncidentFactory(courthouse=court, source_url="https://a.example/primary")
+    client = login(reviewer)
+    source = {"source_type": "court_record", "url": "https://court.example/9", "date": "2025-03-05"}
+    response = client.post(f"/incidents/{incident.pk}/sources/", {**source, "note": "Docket sheet"})
+    assert response["Location"] == f"/incidents/{incident.pk}/review/"
+    added = Source.objects.get()
+    assert (added.incident, added.report, added.history.get().history_user) == (incident, None, reviewer)
+    page = Client().get(f"/incidents/{incident.pk}/").content.decode()
+    assert "https://court.example/9" in page and "Docket sheet" in page
+    sources = Client().get("/api/incidents/").json()["results"][0]["sources"]
+    assert sources == [
+        {"source_type": incident.source_type, "url": "https://a.example/primary", "date": None, "note": ""},
+        {
+            "source_type": "court_record",
+            "url": "https://court.example/9",
+            "date": "2025-03-05",
+            "note": "Docket sheet",
+        },
+    ]
+    export = b"".join(Client().get("/incidents/export.csv").streaming_content).decode()
+    assert "https://a.example/primary" in export and "court.example/9" not in export
+    # A bad source is a message, and nothing is stored.
+    client.post(f"/incidents/{incident.pk}/sources/", {**source, "url": "javascript:alert(1)"})
+    assert Source.objects.count() == 1
 
 
 def test_the_queue_filters_by_status_with_counts(reviewer, court):

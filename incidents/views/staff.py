@@ -134,10 +134,17 @@ def outside_jurisdiction(request, incident):
 
 
 def flag_duplicates(request, incident):
-    """A warning naming each published incident at the same courthouse within a day."""
+    """A warning naming each published incident at the same courthouse within a day, linked to
+    its review page for those who may merge, else to its public page."""
+    page = "incident_review" if may_review(request.user) else "incident_detail"
     for pk, reference in duplicates_of(incident.courthouse_id, incident.date, exclude=[incident.pk]):
-        link = format_html('<a href="{}">{}</a>', reverse("incident_review", args=[pk]), reference)
+        link = format_html('<a href="{}">{}</a>', reverse(page, args=[pk]), reference)
         messages.warning(request, format_html(_("Possible duplicate of {}."), link))
+
+
+def may_review(user):
+    """Whether `user` may open an incident's review page (and merge from it)."""
+    return user.has_perm(REVIEW) or user.has_perm(RETRACT)
 
 
 def _posted(request):

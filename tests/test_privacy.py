@@ -1,11 +1,21 @@
-"""Staff-only values and staff names never reach a public page, export or API."""
+"""Staff-only values and staff names never reach a public page, export or API.
+
+Markers are planted in staff-only fields, in retracted and draft incidents and their
+sources, and in public reports (new, in review, rejected, accepted) and their
+contact details; then every public address is read, and every on-site link found
+in the answers is followed, and none may show a marker.
+"""
 
 import datetime
+import re
+from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 
-from incidents import services
+from incidents import charts, services
 from incidents.models import Report, Source
 
 from .factories import IncidentFactory
@@ -29,6 +39,8 @@ REPORT_SENTINELS = {
 }
 REJECTION_REASON = "SENTINEL-rejection-reason-3f3f"
 RETRACTED_SOURCE = "SENTINEL-retracted-source-note-a1b2"
+DRAFT_SUMMARY = "SENTINEL-draft-summary-4c4c"
+DRAFT_SOURCE = "SENTINEL-draft-source-note-8e8e"
 ALL_SENTINELS = [
     *SENTINELS.values(),
     STAFF_NAME,
@@ -37,6 +49,8 @@ ALL_SENTINELS = [
     *REPORT_SENTINELS.values(),
     REJECTION_REASON,
     RETRACTED_SOURCE,
+    DRAFT_SUMMARY,
+    DRAFT_SOURCE,
 ]
 STATS = ["month", "county", "state", "courthouse", "case_type", "outcome", "person_role", "location"]
 
@@ -60,6 +74,8 @@ def incidents():
         **SENTINELS,
     )
     Source.objects.create(incident=retracted, note=RETRACTED_SOURCE, url="https://example.org/r")
+    draft = IncidentFactory(courthouse=public.courthouse, summary=DRAFT_SUMMARY, status="draft", **SENTINELS)
+    Source.objects.create(incident=draft, note=DRAFT_SOURCE, url="https://example.org/d")
     _reports(public, staff)
     return public, retracted
 
@@ -108,9 +124,20 @@ def public_urls(public):
         "/api/courthouses.geojson?state=NY",
         "/report/",
         "/report/sent/",
+        "/api/",
+        "/api/schema.json",
+        "/api/reference-figures/",
+        "/api/reference-figures/?state=NY",
+        "/data/datapackage.json",
+        "/data/releases/",
+        "/courthouses/autocomplete.json?q=a",
+        "/counties/autocomplete.json?q=a",
     ]
     urls += [f"/api/stats/?by={by}" for by in STATS]
     urls += [f"/api/stats/?by={by}&format=csv" for by in STATS]
+    urls += ["/api/stats/?by=month&by=outcome", "/api/stats/?by=state&by=case_type&format=csv"]
+    urls += [f"/embed/{name}/" for name in charts.EMBEDS]
+    urls += [f"/embed/{name}/?state=NY" for name in charts.EMBEDS]
     return urls
 
 
@@ -128,6 +155,52 @@ def test_no_public_url_shows_a_staff_only_value_or_staff_name(client, incidents)
         text = body(response)
         leaked = [s for s in ALL_SENTINELS if s in text]
         assert leaked == [], f"{url} leaks {leaked}"
+
+
+# Not public: staff pages (they send a visitor to sign in) and files that hold no data.
+NOT_PUBLIC = ("/accounts/", "/admin/", "/staff/", "/static/", "/media/")
+STAFF_PAGE = re.compile(r"^/incidents/([0-9]+/(edit|history|review|redact|withdraw)|new|import)/")
+LINK = re.compile(r"""(?:href|src|action)=["'](/[^"'#]*)|https?://testserver(/[^"'\s<>)#,]*)""")
+MOST_PAGES, MOST_PER_PATH = 400, 6
+
+
+def crawl(client, seeds):
+    """{url: status} of every public address reached from `seeds` by on-site links, each read once,
+    checking that none shows a marker. A few addresses per path: the filters' links multiply."""
+    seen, queue, per_path = {}, list(seeds), {}
+    while queue and len(seen) < MOST_PAGES:
+        url = queue.pop(0).replace("&amp;", "&")
+        path = urlsplit(url).path
+        if url in seen or path.startswith(NOT_PUBLIC) or STAFF_PAGE.match(path):
+            continue
+        if per_path.get(path, 0) >= MOST_PER_PATH and url not in seeds:
+            continue
+        per_path[path] = per_path.get(path, 0) + 1
+        response = client.get(url)
+        seen[url] = response.status_code
+        text = body(response) if response.status_code != 304 else ""
+        leaked = [s for s in ALL_SENTINELS if s in text]
+        assert leaked == [], f"{url} leaks {leaked}"
+        for found in LINK.findall(text):
+            link = found[0] or found[1]
+            if link and link not in seen:
+                queue.append(link)
+    return seen
+
+
+def test_a_crawl_of_every_public_link_finds_no_marker(client, incidents, settings, tmp_path):
+    public, retracted = incidents
+    settings.RELEASES_DIR = tmp_path / "releases"
+    settings.RELEASES_DIR.mkdir()
+    call_command("publish_release", site_url="https://tracker.example.org/", stdout=StringIO())
+    draft = Source.objects.get(note=DRAFT_SOURCE).incident
+    seeds = [*public_urls(public), f"/incidents/{retracted.pk}/", f"/incidents/{draft.pk}/"]
+    seen = crawl(client, seeds)
+    # It reached what it had to: the pages linked from the others, the release's files.
+    assert len(seen) > len(seeds)
+    assert seen[f"/incidents/{retracted.pk}/"] == 410 and seen[f"/incidents/{draft.pk}/"] == 404
+    assert any(re.fullmatch(r"/data/releases/[0-9.]+/incidents\.csv", url) for url in seen), sorted(seen)
+    assert any(url.startswith("/embed/") and "state=" in url for url in seen)
 
 
 def test_the_sentinels_are_really_stored(incidents):

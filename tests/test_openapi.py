@@ -202,6 +202,8 @@ def test_the_api_page_shows_every_path_and_parameter(client, described):
         "/feeds/incidents.atom",
         "/api/courthouses.geojson",
         "/api/schema.json",
+        "/api/reference-figures/",
+        "/data/datapackage.json",
     ],
 )
 def test_programs_endpoints_answer_any_site(client, incident, url):

@@ -37,6 +37,25 @@ def log(message):
     sys.stderr.flush()
 
 
+def targets(results, goals):
+    """{name: {value, test, what, pass}} for each goal (test, limit, what) of these results."""
+    return {
+        name: {
+            "value": results[name],
+            "test": f"{test} {limit}",
+            "what": what,
+            "pass": passes(results[name], test, limit),
+        }
+        for name, (test, limit, what) in goals.items()
+    }
+
+
+def passes(value, test, limit):
+    if value is None:  # not measurable here (the COPY baseline on SQLite): neither PASS nor FAIL
+        return None
+    return {">=": value >= limit, "<=": value <= limit, "<": value < limit}[test]
+
+
 def write_json(path, data):
     Path(path).write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -104,20 +104,8 @@ def goals(results, freshness):
         "load_freshness_p99_s": round(max(freshness), 3),
         "freshness_samples_s": [round(f, 3) for f in freshness],
     }
-    found["targets"] = {
-        name: {
-            "value": found[name],
-            "test": f"{test} {limit}",
-            "what": what,
-            "pass": _passes(found[name], test, limit),
-        }
-        for name, (test, limit, what) in GOALS.items()
-    }
+    found["targets"] = harness.targets(found, GOALS)
     return found
-
-
-def _passes(value, test, limit):
-    return value is not None and (value <= limit if test == "<=" else value >= limit)
 
 
 def parse_args():

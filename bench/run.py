@@ -343,26 +343,12 @@ def summarize(args, stages, export, browser, imported, load_seconds, errors):
         "browser": browser,
         "server_errors_logged": errors[:20],
     }
-    results["targets"] = {
-        name: {
-            "value": results[name],
-            "test": f"{test} {limit}",
-            "what": what,
-            "pass": passes(results[name], test, limit),
-        }
-        for name, (test, limit, what) in TARGETS.items()
-    }
+    results["targets"] = harness.targets(results, TARGETS)
     return results
 
 
 def ratio(a, b):
     return round(a / b, 3) if b else 0.0
-
-
-def passes(value, test, limit):
-    if value is None:  # not measurable here (the COPY baseline on SQLite): neither PASS nor FAIL
-        return None
-    return {">=": value >= limit, "<=": value <= limit, "<": value < limit}[test]
 
 
 def print_report(results):

@@ -765,32 +765,14 @@ def _unique_labels(rows):
     return [_plain(r["label"] if seen.count(r["label"]) == 1 else f"{r['label']} ({r['key']})") for r in rows]
 
 
-def _top_counties(counties, source, link_query):
-    url = place_urls("county_detail", link_query)
-    urls = [url(r["key"]) for r in counties]
-    return bar_chart(
-        "chart-counties",
-        _("Top counties"),
-        "county",
-        counties,
-        source,
-        urls,
-        _("County"),
-    )
-
-
-def _top_courthouses(courthouses, source, link_query):
-    url = place_urls("courthouse_detail", link_query)
-    urls = [url(r["key"]) for r in courthouses]
-    return bar_chart(
-        "chart-courthouses",
-        _("Top courthouses"),
-        "courthouse",
-        courthouses,
-        source,
-        urls,
-        _("Courthouse"),
-    )
+def _top_places(kind, rows, source, link_query):
+    """The bar chart of the counties or courthouses with most incidents, each bar linking to its page."""
+    url = place_urls(f"{kind}_detail", link_query)
+    chart, title, axis = {
+        "county": ("chart-counties", _("Top counties"), _("County")),
+        "courthouse": ("chart-courthouses", _("Top courthouses"), _("Courthouse")),
+    }[kind]
+    return bar_chart(chart, title, kind, rows, source, [url(r["key"]) for r in rows], axis)
 
 
 # -- headline figures --------------------------------------------------------------
@@ -865,8 +847,8 @@ def dashboard(state, *, today):
         charts = [
             month,
             _map(state, stats, source, link_query),
-            _top_counties(stats["county"], source, link_query),
-            _top_courthouses(stats["courthouse"], source, link_query),
+            _top_places("county", stats["county"], source, link_query),
+            _top_places("courthouse", stats["courthouse"], source, link_query),
             *_breakdowns(state, source, BREAKDOWNS),
         ]
     return {
@@ -909,7 +891,7 @@ def one_chart(state, name, *, today):
             state, {by: stats_for(state, by) for by in ("county", "state", "courthouse")}, source, link_query
         )
     if name == "counties":
-        return _top_counties(stats_for(state, "county"), source, link_query)
+        return _top_places("county", stats_for(state, "county"), source, link_query)
     if name == "courthouses":
-        return _top_courthouses(stats_for(state, "courthouse"), source, link_query)
+        return _top_places("courthouse", stats_for(state, "courthouse"), source, link_query)
     return _breakdown(state, source, name, dict(BREAKDOWNS)[name])

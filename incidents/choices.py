@@ -143,3 +143,12 @@ class SummaryLanguage(models.TextChoices):
 
     ENGLISH = "en", _("English")
     SPANISH = "es", _("Spanish")
+
+
+class ReportStatus(models.TextChoices):
+    """Where a public report stands in the moderation queue (/staff/reports/)."""
+
+    NEW = "new", _("New")
+    IN_REVIEW = "in_review", _("In review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")

@@ -3,20 +3,30 @@
 import re
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import choices
 from .imports import check_size
-from .limits import EARLIEST_DATE, SUMMARY_MAX_CHARS, no_bidi_controls
+from .limits import (
+    EARLIEST_DATE,
+    REPORT_DESCRIPTION_MAX_CHARS,
+    SUMMARY_MAX_CHARS,
+    no_bidi_controls,
+    no_bidi_controls_in_host,
+)
 from .models import (
     PUBLIC_FIELDS,
     PUBLIC_NOTE_MAX_CHARS,
+    PUBLISHED,
     SLUG,
     STAFF_ONLY_FIELDS,
     County,
     Courthouse,
     Incident,
+    Report,
+    Source,
     State,
     court_type_from_name,
     today_utc,
@@ -331,3 +341,218 @@ class ImportForm(forms.Form):
         if too_big:
             raise forms.ValidationError(too_big[0].upper() + too_big[1:] + ".")
         return upload
+
+
+# Public reports and moderation ------------------------------------------------
+
+HTML_TAG = re.compile(r"<\s*[a-zA-Z/!?]")
+
+
+def plain_text(value):
+    """A reporter's text: no HTML tags and no invisible direction characters."""
+    if HTML_TAG.search(value or ""):
+        raise forms.ValidationError(_("Write plain text: remove the HTML tags (such as <script>)."))
+    no_bidi_controls(value)
+
+
+class ReportForm(forms.ModelForm):
+    """The public report form (/report/): plain language, no account, no JavaScript."""
+
+    courthouse = forms.CharField(
+        label=_("Courthouse"),
+        required=False,
+        max_length=200,
+        help_text=_("Its name as the court writes it, for example “Brooklyn Criminal Court”."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    # A honeypot: hidden from people; a program that fills in every field fills it in too.
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+
+    class Meta:
+        model = Report
+        fields = [
+            "outcome",
+            "date",
+            "courthouse",
+            "courthouse_text",
+            "person_role",
+            "case_type",
+            "location",
+            "description",
+            "source_url",
+            "contact",
+        ]
+        labels = {
+            "outcome": _("What happened?"),
+            "date": _("When did it happen?"),
+            "courthouse_text": _("Courthouse not found? Describe it"),
+            "person_role": _("The person's role in court, if you know it"),
+            "case_type": _("The kind of case, if you know it"),
+            "location": _("Where exactly?"),
+            "description": _("What did you see or learn?"),
+            "source_url": _("A link to a source (news story, post, court record), if any"),
+            "contact": _("Your email or phone number, if we may contact you (optional)"),
+        }
+        help_texts = {
+            "courthouse_text": _("Name, street and city of a courthouse we do not list."),
+            "description": _("Please do not write the name of the person arrested."),
+            "contact": _(
+                "Only the tracker's reviewers see it; it is never published, and it is erased "
+                "90 days after your report is dealt with."
+            ),
+        }
+        widgets = {
+            "outcome": forms.RadioSelect,
+            "date": forms.DateInput(
+                attrs={"type": "date", "min": EARLIEST_DATE.isoformat()}, format="%Y-%m-%d"
+            ),
+            "description": forms.Textarea(attrs={"rows": 6, "maxlength": REPORT_DESCRIPTION_MAX_CHARS}),
+            "source_url": forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+            "contact": forms.TextInput(attrs={"autocomplete": "email"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["description"].max_length = REPORT_DESCRIPTION_MAX_CHARS
+        self.fields["description"].validators.append(MaxLengthValidator(REPORT_DESCRIPTION_MAX_CHARS))
+        for name in ("courthouse_text", "description", "contact", "courthouse"):
+            self.fields[name].validators.append(plain_text)
+        self.fields["source_url"].validators.append(no_bidi_controls_in_host)
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day > today_utc():
+            raise forms.ValidationError(_("This date is in the future."))
+        if day < EARLIEST_DATE:
+            raise forms.ValidationError(
+                _("The tracker records events from %(earliest)s on.")
+                % {"earliest": EARLIEST_DATE.isoformat()}
+            )
+        return day
+
+    def clean_courthouse(self):
+        typed = self.cleaned_data["courthouse"].strip()
+        return courthouse_named(typed) if typed else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if "courthouse" in cleaned and not cleaned.get("courthouse") and not cleaned.get("courthouse_text"):
+            self.add_error("courthouse", _("Name the courthouse, or describe it in the box below."))
+        return cleaned
+
+    @property
+    def is_spam(self):
+        return bool(self.data.get("website"))
+
+
+def courthouse_named(typed):
+    """The courthouse `typed` names: its address name, or its name (with the city when
+    two share it, as "Name (City, ST)")."""
+    found = Courthouse.objects.select_related("county")
+    if SLUG.fullmatch(typed) and found.filter(slug=typed).exists():
+        return found.get(slug=typed)
+    matches = [c for c in found.filter(name__iexact=typed.split(" (")[0])[:20] if _names(c, typed)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise forms.ValidationError(
+            _("Several courthouses are called that; add the city: %(names)s.")
+            % {"names": "; ".join(str(c) for c in matches)}
+        )
+    raise forms.ValidationError(
+        _(
+            "We do not know a courthouse called “%(name)s”. Check the spelling, or describe it in the box below."
+        )
+        % {"name": typed[:200]}
+    )
+
+
+def _names(courthouse, typed):
+    return typed.casefold() in (courthouse.name.casefold(), str(courthouse).casefold())
+
+
+class ReportIncidentForm(IncidentForm):
+    """The entry form, for a reviewer turning a report into an incident: no staff-only fields,
+    so that the reporter's contact never leaves the report (it is erased from there)."""
+
+    class Meta(IncidentForm.Meta):
+        fields = [name for name in IncidentForm.Meta.fields if name not in STAFF_ONLY_FIELDS]
+
+
+def report_initial(report):
+    """The entry form's values, taken from a report."""
+    arrested = report.outcome == choices.Outcome.ARRESTED
+    return {
+        "courthouse": report.courthouse.slug if report.courthouse_id else "",
+        "date": report.date,
+        **{name: getattr(report, name) for name in ("outcome", "case_type", "person_role", "location")},
+        "people_count": 1 if arrested else 0,
+        "source_type": choices.SourceType.COMMUNITY,
+        "source_url": report.source_url,
+        "summary": report.description,
+    }
+
+
+class AttachForm(forms.Form):
+    reference = forms.CharField(label=_("Reference of the incident"), max_length=64)
+    note = forms.CharField(
+        label=_("Public note on this source (optional)"),
+        max_length=300,
+        required=False,
+        validators=[plain_text],
+    )
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip()
+        incident = Incident.objects.filter(PUBLISHED, reference=reference).first()
+        if incident is None:
+            raise forms.ValidationError(
+                _("No published incident has the reference %(ref)s.") % {"ref": reference}
+            )
+        return incident
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is rejected"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Staff only: kept in the report's history."),
+    )
+
+
+class MergeForm(forms.Form):
+    kept = forms.CharField(
+        label=_("Reference of the incident to keep"),
+        max_length=64,
+        help_text=_("This incident's sources move to it, and this one is retracted as its duplicate."),
+    )
+
+    def clean_kept(self):
+        reference = self.cleaned_data["kept"].strip()
+        kept = Incident.objects.filter(PUBLISHED, reference=reference).first()
+        if kept is None:
+            raise forms.ValidationError(
+                _("No published incident has the reference %(ref)s.") % {"ref": reference}
+            )
+        return kept
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ["source_type", "url", "date", "note"]
+        widgets = {
+            "date": forms.DateInput(
+                attrs={"type": "date", "min": EARLIEST_DATE.isoformat()}, format="%Y-%m-%d"
+            ),
+            "url": forms.URLInput(attrs={"placeholder": "https://"}),
+        }
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day and not EARLIEST_DATE <= day <= today_utc():
+            raise forms.ValidationError(
+                _("Give a date between %(earliest)s and today.") % {"earliest": EARLIEST_DATE}
+            )
+        return day

@@ -25,12 +25,12 @@ class Entry(NamedTuple):
     changes: list
 
 
-def field_changes(records, fields, *, initial_values=True):
+def field_changes(records, fields, *, initial_values=True, reasons=False):
     """[Entry], newest first, for history `records` oldest first.
 
     The creation row lists every field with a value (only when `initial_values`);
     a later row only the fields it changed. Rows that changed none of `fields`
-    are left out.
+    are left out, unless `reasons` and the row says why it was written (a merge).
     """
     entries, previous = [], None
     for record in records:
@@ -41,7 +41,7 @@ def field_changes(records, fields, *, initial_values=True):
             ]
         else:
             raw = [(name, before, after) for name, before, after in raw if before != after]
-        if raw or previous is None:
+        if raw or previous is None or (reasons and record.history_change_reason):
             entries.append((record, previous is None, raw))
         previous = record
     return _readable(entries)[::-1]

@@ -74,6 +74,16 @@ def _validators(response, etag, modified):
     patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
 
 
+def any_site(view):
+    """Decorator: any site's scripts may read the answers (a release's files, say)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return _with_cors(view(request, *args, **kwargs), True)
+
+    return wrapper
+
+
 def _with_cors(response, cors):
     if cors:
         for name, value in CORS_HEADERS.items():

@@ -37,3 +37,12 @@ def no_bidi_controls_in_host(url):
     except ValueError:
         return  # the URL validator names that error
     no_bidi_controls(host)
+
+
+# A public report (/report/): the longest description and the most reports one
+# address may send in REPORT_WINDOW; contact details are erased this long after
+# the report is closed (manage.py purge_report_contacts).
+REPORT_DESCRIPTION_MAX_CHARS = 5_000
+REPORTS_PER_WINDOW = 5
+REPORT_WINDOW = datetime.timedelta(hours=1)
+CONTACT_KEPT_AFTER_CLOSE = datetime.timedelta(days=90)

@@ -899,3 +899,112 @@ class RetractionRequest(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} · {self.requested_at:%Y-%m-%d}"
+
+
+class Source(models.Model):
+    """One more source of an incident, beside its primary source (source_type, source_url).
+
+    Public once its incident is: the incident page and the API list them. A report
+    attached as a source keeps its link to the report.
+    """
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="sources", verbose_name=_("incident")
+    )
+    source_type = models.CharField(
+        _("source type"), max_length=12, choices=choices.SourceType.choices, default=choices.SourceType.OTHER
+    )
+    url = models.URLField(_("URL"), max_length=500, blank=True, validators=[no_bidi_controls_in_host])
+    date = models.DateField(_("date"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True, validators=[no_bidi_controls])
+    report = models.ForeignKey(
+        "Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("report")
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return f"{self.incident_id} · {self.get_source_type_display()} · {self.url}"
+
+
+class Report(models.Model):
+    """What a member of the public sent through /report/. Never public by itself:
+    it waits in the moderation queue until a reviewer makes it an incident,
+    attaches it to one as a source, or rejects it."""
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=choices.ReportStatus.choices, default=choices.ReportStatus.NEW
+    )
+    outcome = models.CharField(
+        _("what happened"), max_length=10, choices=choices.Outcome.choices, default=choices.Outcome.UNKNOWN
+    )
+    date = models.DateField(_("date"))
+    courthouse = models.ForeignKey(
+        Courthouse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("courthouse"),
+    )
+    courthouse_text = models.CharField(_("courthouse (as typed)"), max_length=200, blank=True)
+    person_role = models.CharField(
+        _("person's role in court"),
+        max_length=10,
+        choices=choices.PersonRole.choices,
+        default=choices.PersonRole.UNKNOWN,
+    )
+    case_type = models.CharField(
+        _("case type"), max_length=12, choices=choices.CaseType.choices, default=choices.CaseType.UNKNOWN
+    )
+    location = models.CharField(
+        _("location"), max_length=10, choices=choices.Location.choices, default=choices.Location.UNKNOWN
+    )
+    description = models.TextField(_("description"))
+    source_url = models.URLField(_("source link"), max_length=500, blank=True)
+    # Staff-only, erased CONTACT_KEPT_AFTER_CLOSE after the report is closed.
+    contact = models.CharField(_("contact details (staff only)"), max_length=200, blank=True)
+    # A keyed hash of the sender's address, for the hourly limit only; erased with the contact.
+    address_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, editable=False, db_index=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    rejection_reason = models.TextField(_("reason for the rejection (staff only)"), blank=True)
+    incident = models.ForeignKey(
+        Incident,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("incident"),
+    )
+    history = HistoricalRecords(excluded_fields=["address_hash", "contact"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="report_status_created")]
+
+    def __str__(self):
+        return f"#{self.pk} · {self.date} · {self.get_status_display()}"
+
+    @property
+    def place(self):
+        return str(self.courthouse) if self.courthouse_id else self.courthouse_text
+
+
+class Merge(models.Model):
+    """`merged` was a duplicate of `kept`: its sources moved to `kept`, and it was retracted."""
+
+    kept = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="+", verbose_name=_("kept"))
+    merged = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="merge", verbose_name=_("merged")
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.merged_id} → {self.kept_id}"

@@ -278,6 +278,7 @@ def _state_codes():
 def schemas():
     return {
         "Incident": incident_schema(),
+        "Source": _source(),
         "IncidentPage": _object(
             count={"type": "integer", "minimum": 0},
             count_capped={"type": "boolean"},
@@ -344,8 +345,35 @@ def _next():
 
 
 def incident_schema():
-    """An incident as the API gives it: the export's columns, typed and explained as /data/ explains them."""
-    return _object(**{column["name"]: _column(column, kind) for column, kind in _columns()})
+    """An incident as the API gives it: the export's columns, typed and explained as /data/ explains them,
+    and its sources (views/api.py, _with_sources), which the CSV leaves out."""
+    incident = _object(**{column["name"]: _column(column, kind) for column, kind in _columns()})
+    incident["required"].append("sources")
+    incident["properties"]["sources"] = {
+        "type": "array",
+        "items": _ref("Source"),
+        "minItems": 1,
+        "title": _("Sources"),
+        "description": _(
+            "Every source of the incident: first its primary source (the same as source_type and "
+            "source_url, with no date and no note), then any others, oldest first. The CSV export "
+            "has only the primary source."
+        ),
+    }
+    return incident
+
+
+def _source():
+    return _object(
+        source_type={"type": "string", "enum": list(choices.SourceType.values)},
+        url={"type": "string", "description": _("The source's address; empty when there is none.")},
+        date={
+            "type": ["string", "null"],
+            "format": "date",
+            "description": _("When the source was published; null when not given."),
+        },
+        note={"type": "string", "description": _("A short public note on the source; may be empty.")},
+    )
 
 
 def _columns():

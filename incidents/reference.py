@@ -23,10 +23,12 @@ GROUPS = {
         ("courthouse", "change_courthouse"),
         ("courthouse", "view_courthouse"),
     ],
-    # set verification, retract and restore
+    # set verification, retract, restore and merge; moderate public reports
     "Reviewers": [
         ("incident", "review_incident"),
         ("incident", "retract_incident"),
+        ("report", "view_report"),
+        ("report", "change_report"),
     ],
 }
 
@@ -102,13 +104,11 @@ def create_groups(apps, using="default"):
         group, created = Group.objects.using(using).get_or_create(name=name)
         if not created:
             continue
+        # A model a later migration adds has no permissions yet; that migration adds them.
         group.permissions.add(
-            *[
-                Permission.objects.using(using).get(
-                    content_type__app_label="incidents", content_type__model=model, codename=codename
-                )
-                for model, codename in perms
-            ]
+            *Permission.objects.using(using).filter(
+                content_type__app_label="incidents", codename__in=[codename for _, codename in perms]
+            )
         )
 
 

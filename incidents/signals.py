@@ -3,11 +3,12 @@ from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
 from .cache import bump_data_version
-from .models import Courthouse, CoverageChange, Incident, PolicyEvent, ReferenceFigure
+from .models import Courthouse, CoverageChange, Incident, PolicyEvent, ReferenceFigure, Source
 from .services import PRIVATE_WRITE
 
 
 @receiver([post_save, post_delete], sender=Incident)
+@receiver([post_save, post_delete], sender=Source)
 @receiver([post_save, post_delete], sender=Courthouse)
 @receiver([post_save, post_delete], sender=PolicyEvent)
 @receiver([post_save, post_delete], sender=CoverageChange)

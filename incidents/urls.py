@@ -12,8 +12,10 @@ from .views import (
     lookups,
     public,
     releases,
+    report,
     staff,
     staff_import,
+    staff_reports,
 )
 
 # Addresses for programs: the same in every language, never prefixed with /es/.
@@ -59,6 +61,16 @@ urlpatterns = [
     path("embed/<str:name>/", embed.embed_chart, name="embed_chart"),
     # the description of the addresses for programs, for people (views/apidocs.py)
     path("api/", apidocs.api_docs, name="api_docs"),
+    # the public report form (views/report.py)
+    path("report/", report.report_form, name="report_form"),
+    path("report/sent/", report.report_sent, name="report_sent"),
+    # the reviewers' moderation queue of reports (views/staff_reports.py)
+    path("staff/reports/", staff_reports.report_queue, name="report_queue"),
+    path("staff/reports/<int:pk>/", staff_reports.report_detail, name="report_detail"),
+    path("staff/reports/<int:pk>/review/", staff_reports.report_review, name="report_review"),
+    path("staff/reports/<int:pk>/incident/", staff_reports.report_incident, name="report_incident"),
+    path("staff/reports/<int:pk>/attach/", staff_reports.report_attach, name="report_attach"),
+    path("staff/reports/<int:pk>/reject/", staff_reports.report_reject, name="report_reject"),
     # staff entry, correction, review and import (staff.py)
     path("incidents/new/", staff.incident_create, name="incident_create"),
     path("incidents/<int:pk>/edit/", staff.incident_edit, name="incident_edit"),
@@ -76,6 +88,8 @@ urlpatterns = [
         staff.incident_decline_retraction,
         name="incident_decline_retraction",
     ),
+    path("incidents/<int:pk>/merge/", staff.incident_merge, name="incident_merge"),
+    path("incidents/<int:pk>/sources/", staff.incident_add_source, name="incident_add_source"),
     path("staff/incidents/", staff.staff_incident_list, name="staff_incident_list"),
     path("staff/courthouses/new/", staff.courthouse_create, name="courthouse_create"),
 ]

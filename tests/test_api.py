@@ -40,7 +40,8 @@ def all_pages(client, query, limit=2):
 def test_it_gives_the_csv_columns_with_json_types_and_no_escaping(client):
     incident = IncidentFactory(summary="=SUM(A1)", source_url="", people_count=2)
     row = get_json(client, "/api/incidents/")["results"][0]
-    assert list(row) == list(export.COLUMNS)
+    assert list(row) == [*export.COLUMNS, "sources"]
+    assert row["sources"] == [{"source_type": row["source_type"], "url": "", "date": None, "note": ""}]
     assert row["id"] == incident.pk
     assert row["people_count"] == 2
     assert row["summary"] == "=SUM(A1)"
@@ -188,10 +189,10 @@ def test_a_bad_filter_gets_a_json_400_naming_it(client, incident, query, paramet
     assert list(body["parameters"]) == [parameter]
 
 
-def test_it_reads_a_page_in_two_queries(client, django_assert_num_queries):
+def test_it_reads_a_page_in_five_queries(client, django_assert_num_queries):
     bulk_incidents(5)
-    # the data version, the state filter's lookup, the page, the capped count
-    with django_assert_num_queries(4):
+    # the data version, the state filter's lookup, the page, the capped count, the page's sources
+    with django_assert_num_queries(5):
         get_json(client, "/api/incidents/?state=NY&limit=2")
 
 

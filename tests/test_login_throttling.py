@@ -67,3 +67,17 @@ def test_every_failure_is_logged(client, clerk, caplog):
         attempt(client, "wrong-again")
     failures = [r for r in caplog.records if r.name.startswith("axes") and "fail" in r.getMessage().lower()]
     assert len(failures) >= 2
+
+
+def test_behind_a_proxy_the_lock_follows_the_forwarded_client_address(client, clerk, settings):
+    settings.PROXY_COUNT = 1
+
+    def behind_proxy(password, forwarded):
+        data = {"username": "clerk", "password": password}
+        return client.post(LOGIN, data, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    for n in range(5):  # a forged first entry changes nothing: the proxy's entry is last
+        behind_proxy("wrong", f"192.0.2.{n}, 203.0.113.5")
+    assert behind_proxy("right-password-1", "203.0.113.5").status_code == 429
+    # Another client behind the same proxy is not locked out.
+    assert behind_proxy("right-password-1", "203.0.113.6").status_code == 302

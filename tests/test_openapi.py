@@ -13,7 +13,7 @@ from referencing.jsonschema import DRAFT202012
 
 from incidents import urls
 from incidents.filters import IncidentFilterSet
-from incidents.models import Incident
+from incidents.models import Incident, Source
 
 from .factories import CourthouseFactory, IncidentFactory
 
@@ -52,7 +52,15 @@ def described(client):
 
 @pytest.fixture
 def data(db):
-    IncidentFactory.create_batch(3)
+    first, *_others = IncidentFactory.create_batch(3)
+    # one more source, so that the answers hold a full source object and the primary one
+    Source.objects.create(
+        incident=first,
+        source_type="court_record",
+        url="https://court.example/1",
+        date=first.date,
+        note="docket",
+    )
     IncidentFactory(courthouse=CourthouseFactory(texas=True, latitude=31.8, longitude=-106.4))
     IncidentFactory(retracted=True)
 
@@ -154,6 +162,18 @@ def test_the_validator_would_see_a_wrong_shape(described):
         validator(described, pointer).validate({"results": [], "next": None, "as_of": "x"})
     with pytest.raises(jsonschema.ValidationError):
         validator(described, "#/components/schemas/Incident").validate({"id": "1"})
+    source = {"source_type": "news", "url": "https://a.example/", "date": None, "note": ""}
+    validator(described, "#/components/schemas/Source").validate(source)
+    for wrong in ({**source, "source_type": "rumour"}, {**source, "date": 20250304}, {"url": ""}):
+        with pytest.raises(jsonschema.ValidationError):
+            validator(described, "#/components/schemas/Source").validate(wrong)
+
+
+def test_an_incident_documents_its_sources_list(described):
+    incident = described["components"]["schemas"]["Incident"]
+    assert "sources" in incident["required"]
+    assert incident["properties"]["sources"]["items"] == {"$ref": "#/components/schemas/Source"}
+    assert "source_url" in incident["properties"]  # the CSV's single primary source stays
 
 
 # -- /api/, the page ---------------------------------------------------------------
@@ -182,6 +202,8 @@ def test_the_api_page_shows_every_path_and_parameter(client, described):
         "/feeds/incidents.atom",
         "/api/courthouses.geojson",
         "/api/schema.json",
+        "/api/reference-figures/",
+        "/data/datapackage.json",
     ],
 )
 def test_programs_endpoints_answer_any_site(client, incident, url):

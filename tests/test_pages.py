@@ -402,7 +402,8 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(client, django_assert_nu
     for people in (2, 3, 4):
         incident.people_count = people
         incident.save()
-    with django_assert_num_queries(4):  # data version, banner, incident with its places, history
+    # data version, banner, incident with its places, history, other sources
+    with django_assert_num_queries(5):
         client.get(f"/incidents/{incident.pk}/")
 
 

@@ -135,7 +135,7 @@ def test_the_groups_exist_with_their_permissions(db):
         "change_courthouse",
         "view_courthouse",
     }
-    assert reviewer == {"review_incident", "retract_incident"}
+    assert reviewer == {"review_incident", "retract_incident", "view_report", "change_report"}
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_and_change_nothing(client, setup):

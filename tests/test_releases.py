@@ -223,6 +223,7 @@ def test_each_release_is_served_read_only(client, folder, incidents):
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == (release / name).read_bytes()
         assert "immutable" in response["Cache-Control"]
+        assert response["Access-Control-Allow-Origin"] == "*"  # for other sites' scripts
     assert client.post(f"/data/releases/{number}/incidents.csv").status_code == 405
     assert client.delete(f"/data/releases/{number}/").status_code == 405
 

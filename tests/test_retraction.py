@@ -104,8 +104,9 @@ def test_restore_only_answers_post(incident, reviewer_client):
 def test_the_review_page_offers_what_the_reviewer_may_do(
     incident, reviewer_client, django_assert_num_queries
 ):
-    # session, user, permissions (2), incident, retraction requests, demo banner
-    with django_assert_num_queries(7):
+    # session, user, permissions (2), incident, retraction requests, demo banner,
+    # its sources, possible duplicates (2)
+    with django_assert_num_queries(10):
         html = reviewer_client.get(f"/incidents/{incident.pk}/review/").content.decode()
     assert f'action="/incidents/{incident.pk}/verification/"' in html
     assert f'href="/incidents/{incident.pk}/retract/"' in html

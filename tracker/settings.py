@@ -218,12 +218,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# django-axes reads X-Forwarded-For only through django-ipware, which is not installed;
+# incidents/addresses.py reads it (the report form's hourly limit counts the same way).
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
-if PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_CLIENT_IP_CALLABLE = "incidents.addresses.client_address"
 
 # Named addresses: each is reversed in the visitor's language (/es/accounts/login/).
 LOGIN_URL = "login"

@@ -30,6 +30,7 @@ class Created(NamedTuple):
     date: datetime.date
     place: Place
     outcome: str
+    courthouse_id: int | None = None  # None: a courthouse the import creates
 
 
 class Change(NamedTuple):
@@ -79,7 +80,8 @@ class ImportReport:
     def create(self, line, fields, place):
         self.created += 1
         if len(self.creates) < PREVIEW_ROWS:
-            self.creates.append(Created(line, fields["reference"], fields["date"], place, fields["outcome"]))
+            created = Created(line, fields["reference"], fields["date"], place, fields["outcome"])
+            self.creates.append(created._replace(courthouse_id=fields.get("courthouse_id")))
 
     def update(self, line, fields, changes):
         """`changes()` gives the row's [Change]; it is called only for the rows the preview lists."""

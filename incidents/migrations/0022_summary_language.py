@@ -28,7 +28,7 @@ def all_triggers_again(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0020_summary")]
+    dependencies = [("incidents", "0021_reports_and_sources")]
 
     operations = [
         # Going back, this runs last: after the column is removed, which remakes the table again.

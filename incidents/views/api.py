@@ -14,6 +14,7 @@ from django.utils import timezone
 from .. import comparison, cursors, dictionary, export, stats
 from ..filters import error_message, filter_incidents
 from ..http import as_of, public_data
+from ..models import Source
 from .presentation import capped_count
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -73,10 +74,27 @@ def api_incidents(request):
             "count": count[0],
             "count_capped": count[1],
             "as_of": as_of(request).isoformat(),
-            "results": [export.json_row(row) for row in rows],
+            "results": _with_sources([export.json_row(row) for row in rows]),
             "next": _next_url(request, cursors.encode("next", keys[0], rows[-1])) if more else None,
         }
     )
+
+
+def _with_sources(results):
+    """Each incident's `sources`: its primary source (the CSV's source_type and source_url)
+    first, then the others, all read in one query for the page."""
+    extra = {}
+    rows = Source.objects.filter(incident_id__in=[r["id"] for r in results]).order_by("date", "id")
+    for incident_id, *values in rows.values_list("incident_id", "source_type", "url", "date", "note"):
+        extra.setdefault(incident_id, []).append(_source(*values))
+    for result in results:
+        primary = _source(result["source_type"], result["source_url"], None, "")
+        result["sources"] = [primary, *extra.get(result["id"], [])]
+    return results
+
+
+def _source(source_type, url, date, note):
+    return {"source_type": source_type, "url": url, "date": date and date.isoformat(), "note": note}
 
 
 @public_data(cors=True)

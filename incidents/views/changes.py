@@ -25,7 +25,7 @@ from .. import choices
 from ..filters import error_message, filter_incidents
 from ..http import public_data
 from ..limits import EARLIEST_DATE
-from ..models import PUBLISHED, RETRACTED, Incident
+from ..models import PUBLISHED, RETRACTED, Incident, Merge
 from .api import BadParameter, _json_error, _limit, _next_url
 
 # A write's rows carry the time it began, and become visible when it commits. A
@@ -79,7 +79,16 @@ def retraction_notice(request, pk):
         raise Http404
     reason = choices.RetractionReason(notice["retraction_public_reason"] or choices.RetractionReason.OTHER)
     notice.update(reason=reason.label, retracted_at=notice["retracted_at"] or notice["updated_at"])
+    notice["kept"] = _kept(pk) if reason == choices.RetractionReason.DUPLICATE else None
     return render(request, "410.html", {"notice": notice}, status=410)
+
+
+def _kept(pk):
+    """The published incident a merged duplicate points to, if any."""
+    kept = Merge.objects.filter(merged_id=pk, kept__status=choices.Status.PUBLISHED).values_list(
+        "kept_id", "kept__reference"
+    )
+    return kept.first()
 
 
 # -- the change feed ------------------------------------------------------------------

@@ -61,6 +61,7 @@ def incident_detail(request, pk):
             "incident": incident,
             "fields": _public_fields(incident),
             "changes": public_changes(incident),
+            "sources": incident.sources.all(),
             "verification_note": _verification_note(incident),
         },
     )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .. import releases
-from ..http import public_data
+from ..http import any_site, public_data
 
 
 @require_safe
@@ -33,6 +33,7 @@ def release_detail(request, number):
 
 
 @require_safe
+@any_site
 def release_file(request, number, filename):
     release = _release(number)
     if filename not in releases.FILES:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,12 +27,23 @@ from ..forms import (
     CourthouseForm,
     IncidentEditForm,
     IncidentForm,
+    MergeForm,
     RedactForm,
     RetractForm,
+    SourceForm,
     VerificationForm,
 )
 from ..history import STAFF_FIELDS, field_changes
-from ..models import REDACTABLE_FIELDS, SLUG, STAFF_ONLY_FIELDS, Incident, RetractionRequest, display_text
+from ..matching import duplicates_of
+from ..models import (
+    REDACTABLE_FIELDS,
+    SLUG,
+    STAFF_ONLY_FIELDS,
+    Incident,
+    RetractionRequest,
+    Source,
+    display_text,
+)
 from ..permissions import may_withdraw, may_write, write_scope
 
 ADD = "incidents.add_incident"
@@ -72,6 +84,7 @@ def incident_create(request):
         draft = "save_draft" in request.POST
         incident = services.create_incident(incident=form.save(commit=False), user=request.user, draft=draft)
         messages.success(request, _saved_message(incident))
+        flag_duplicates(request, incident)
         if "add_another" in request.POST:
             return redirect(_add_another_url(incident))
         return redirect(_staff_page(incident))
@@ -118,6 +131,20 @@ def outside_jurisdiction(request, incident):
     """403 with the reason: the incident's courthouse is not in the user's jurisdictions."""
     context = {"incident": incident, "places": write_scope(request.user).names()}
     return render(request, "incidents/staff/outside_jurisdiction.html", context, status=403)
+
+
+def flag_duplicates(request, incident):
+    """A warning naming each published incident at the same courthouse within a day, linked to
+    its review page for those who may merge, else to its public page."""
+    page = "incident_review" if may_review(request.user) else "incident_detail"
+    for pk, reference in duplicates_of(incident.courthouse_id, incident.date, exclude=[incident.pk]):
+        link = format_html('<a href="{}">{}</a>', reverse(page, args=[pk]), reference)
+        messages.warning(request, format_html(_("Possible duplicate of {}."), link))
+
+
+def may_review(user):
+    """Whether `user` may open an incident's review page (and merge from it)."""
+    return user.has_perm(REVIEW) or user.has_perm(RETRACT)
 
 
 def _posted(request):
@@ -204,6 +231,10 @@ def incident_review(request, pk):
         "incident": incident,
         "verification_form": VerificationForm(initial={"verification": incident.verification}),
         "requests": _open_requests(incident.retraction_requests.all()),
+        "merge_form": MergeForm(),
+        "source_form": SourceForm(),
+        "duplicates": duplicates_of(incident.courthouse_id, incident.date, exclude=[incident.pk]),
+        "sources": incident.sources.select_related("report"),
     }
     return render(request, "incidents/staff/review.html", context)
 
@@ -291,6 +322,20 @@ def _withdraw_or_request(request, pk, withdraw, cleaned):
         )
 
 
+@staff_only(REVIEW, RETRACT, any_of=True)
+@require_POST
+def incident_add_source(request, pk):
+    """One more source, from the review page (reviewers: court administrators have none)."""
+    incident = get_object_or_404(Incident, pk=pk)
+    form = SourceForm(request.POST, instance=Source(incident=incident))
+    if form.is_valid():
+        services.add_source(source=form.save(commit=False), user=request.user)
+        messages.success(request, _("Added a source to %(ref)s.") % {"ref": incident.reference})
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+    return redirect("incident_review", pk=pk)
+
+
 @staff_only(RETRACT)
 @require_POST
 def incident_decline_retraction(request, pk):
@@ -305,6 +350,30 @@ def _requested(incident):
     """The reasons of a court administrator's open request, to start the reviewer's retraction from."""
     request = incident.retraction_requests.filter(outcome=choices.RequestOutcome.OPEN).first()
     return {"public_reason": request.public_reason, "reason": request.reason} if request else {}
+
+
+@staff_only(RETRACT)
+@require_POST
+def incident_merge(request, pk):
+    """Merge this incident, a duplicate, into the one whose reference is given."""
+    other = get_object_or_404(Incident, pk=pk)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        try:
+            kept = services.merge_incidents(
+                kept_pk=form.cleaned_data["kept"].pk, other_pk=pk, user=request.user
+            )
+        except services.CannotMerge as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                _("%(other)s is merged into %(kept)s.") % {"other": other.reference, "kept": kept.reference},
+            )
+            return redirect("incident_review", pk=kept.pk)
+    for error in form.errors.get("kept", []):
+        messages.error(request, error)
+    return redirect("incident_review", pk=pk)
 
 
 @staff_only(RETRACT)
@@ -332,7 +401,7 @@ def incident_history(request, pk):
     records = incident.history.select_related("history_user").order_by("history_date", "history_id")
     context = {
         "incident": incident,
-        "entries": field_changes(records, STAFF_FIELDS),
+        "entries": field_changes(records, STAFF_FIELDS, reasons=True),
         "redactions": incident.redactions.select_related("redacted_by"),
     }
     return render(request, "incidents/staff/history.html", context)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from .. import export, limits, services
 from ..forms import ImportForm
 from ..imports import IGNORED_COLUMNS, IMPORT_COLUMNS, REQUIRED_COLUMNS
+from ..matching import possible_duplicates
 from .staff import IMPORT, _posted, staff_only
 
 UPLOAD_SALT = "incidents.import.upload"
@@ -121,8 +122,16 @@ def incident_import_confirm(request):
 
 
 def _import_page(request, template, report, status=200, **extra):
-    context = {"report": report, "preview_rows": PREVIEW_ROWS, **extra}
+    context = {"report": report, "preview_rows": PREVIEW_ROWS, "create_rows": _flagged(report), **extra}
     return render(request, f"incidents/staff/{template}", context, status=status)
+
+
+def _flagged(report):
+    """[(row, possible duplicates)] of the rows to create that the preview lists."""
+    if report.written:
+        return [(row, []) for row in report.creates]
+    found = possible_duplicates((row.courthouse_id, row.date) for row in report.creates)
+    return [(row, found.get((row.courthouse_id, row.date), [])) for row in report.creates]
 
 
 # An upload waits between preview and confirmation in a folder only the app can

@@ -129,6 +129,8 @@ def test_court_type_lists_walk_an_index(client, incidents):
     Courthouse.objects.filter(pk__in=pks[::10]).update(court_type="immigration")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE incidents_courthouse")
+        cursor.execute("ANALYZE incidents_county")
+        cursor.execute("ANALYZE incidents_incident")
     failures = []
     for url in (
         "/incidents/?court_type=immigration",

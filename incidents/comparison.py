@@ -2,11 +2,13 @@
 
 A figure is shown where the filters cover it: every place, period, court type and
 outcome it counts is inside what the filters select, and no other filter (a case
-type, a search) narrows our data in a way the figure does not. Our count is then
-taken for the figure's own slice, through the same FilterState and cached stats
-as every chart, so that it is the number a reader gets by setting those filters.
+type, a search) narrows our data in a way the figure does not. Our count is the
+number a reader gets by setting the figure's filters (its link, slice_params):
+the same conditions, counted once per data version for every figure by a query
+that reads only that figure's state and period.
 """
 
+from django.db.models import Count, Q, Sum
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -15,9 +17,7 @@ from django.utils.translation import gettext as _
 
 from . import choices
 from .cache import cached
-from .filters import filter_incidents
-from .models import ReferenceFigure
-from .stats import stats_for
+from .models import Courthouse, Incident, ReferenceFigure
 
 Outcome = choices.Outcome
 COUNTED_OUTCOMES = {
@@ -49,7 +49,13 @@ def _covered(data):
 
 def all_compared():
     """Every figure with our count, computed once per data version and language for all filters."""
-    return cached("reference-figures:all", get_language(), lambda: [compared(f) for f in _figures()])
+    return cached("reference-figures:all", get_language(), _all_compared)
+
+
+def _all_compared():
+    figures = list(_figures())
+    ours = our_counts(figures)
+    return [compared(figure, ours[figure.pk]) for figure in figures]
 
 
 def _figures():
@@ -92,22 +98,46 @@ def slice_params(figure):
     return params
 
 
-def our_count(figure):
-    """{"incidents", "people"} for the figure's slice, from the cached stats by outcome."""
-    rows = stats_for(filter_incidents(slice_params(figure)), "outcome")
-    return {
-        "incidents": sum(row["incidents"] for row in rows),
-        "people": sum(row["people"] for row in rows if row["key"] == Outcome.ARRESTED),
-    }
+def our_counts(figures):
+    """{figure id: {"incidents", "people"}} of each figure's slice.
+
+    The conditions are those slice_params() gives the filters; the people are
+    those taken into custody (arrests only). A small query per figure, each
+    through the index of its state (or of the dates) and its period: one query
+    with a condition per figure would read every row of every period."""
+    counts = {}
+    for figure in figures:
+        found = (
+            Incident.objects.public()
+            .filter(_slice(figure))
+            .aggregate(n=Count("id"), p=Sum("people_count", filter=Q(outcome=Outcome.ARRESTED)))
+        )
+        counts[figure.pk] = {"incidents": found["n"], "people": found["p"] or 0}
+    return counts
 
 
-def compared(figure):
+def _slice(figure):
+    """The figure's slice as one condition: what the filters of slice_params() select."""
+    where = Q(outcome__in=COUNTED_OUTCOMES[figure.counted]) & Q(
+        date__range=(figure.period_start, figure.period_end)
+    )
+    if figure.state_id:
+        where &= Q(state_id=figure.state_id)
+    counties = [c.fips for c in figure.counties.all()]
+    if counties:
+        where &= Q(county_id__in=counties)
+    if figure.court_type:
+        where &= Q(courthouse_id__in=Courthouse.objects.filter(court_type=figure.court_type).values("pk"))
+    return where
+
+
+def compared(figure, ours):
     """The figure and our count, ready to show or cache (nothing left to query)."""
     query = slice_params(figure).urlencode()
     return {
         "figure": figure,
         "county_fips": sorted(c.fips for c in figure.counties.all()),
-        "ours": our_count(figure),
+        "ours": ours,
         "our_definition": our_definition(figure),
         "our_url": f"{reverse('incident_list')}?{query}",
     }

@@ -63,12 +63,21 @@ def _counts(queryset, by):
 
 def _labels(by, values):
     if by == "county":
-        return {c.fips: str(c) for c in County.objects.filter(fips__in=values)}
+        return {c.fips: str(c) for c in _among(County.objects.all(), "fips", values)}
     if by == "state":
         return dict(State.objects.filter(code__in=values).values_list("code", "name"))
     if by == "courthouse":
-        return {c.pk: c for c in Courthouse.objects.filter(pk__in=values).only("name", "slug")}
+        places = _among(Courthouse.objects.all(), "pk", values).values_list("pk", "slug", "name")
+        return {pk: (slug, name) for pk, slug, name in places}
     return dict(LABELLED_CHOICES[by].choices)
+
+
+def _among(queryset, field, values):
+    """The rows whose `field` is one of `values`: every row, when values name most of them
+    (an IN list of thousands costs more to send and plan than the rows it leaves out)."""
+    if len(values) > 500:
+        return queryset
+    return queryset.filter(**{f"{field}__in": values})
 
 
 def _month_rows(counts, first, last):
@@ -101,7 +110,7 @@ def aggregate(queryset, by, first=None, last=None, counts=None):
     labels = _labels(by, [group for group, _, _ in counts])
     if by == "courthouse":
         return [
-            {"key": labels[g].slug, "label": labels[g].name, "incidents": n, "people": p}
+            {"key": labels[g][0], "label": labels[g][1], "incidents": n, "people": p}
             for g, n, p in counts
             if g in labels
         ]
@@ -194,7 +203,7 @@ def _keys_and_labels(by, values):
         return {v: (month_key(_as_date(v)), month_label(_as_date(v))) for v in values}
     labels = _labels(by, values)
     if by == "courthouse":
-        return {v: (labels[v].slug, labels[v].name) for v in values}
+        return {v: labels[v] for v in values}
     return {v: (v, str(labels.get(v, v))) for v in values}
 
 

@@ -16,18 +16,25 @@ a new key. The copy saves reading and unzipping the page on every hit.
 """
 
 import datetime
+import functools
+import gzip
 import hashlib
+import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 
 from .filters import normalise
+
+logger = logging.getLogger(__name__)
 
 
 def _fresh_version():
@@ -152,7 +159,6 @@ def pause():
 
 def shared_request(request):
     """A read by a visitor whose page cannot differ from anyone else's: no session, no messages."""
-    from django.conf import settings
 
     cookies = request.COOKIES
     return (
@@ -163,7 +169,6 @@ def shared_request(request):
 
 
 def _anonymous_without_state(request):
-    from django.conf import settings
 
     return settings.PUBLIC_PAGE_CACHE and shared_request(request)
 
@@ -186,7 +191,6 @@ class LocalPages:
             return found[1]
 
     def set(self, key, value):
-        from django.conf import settings
 
         expires = time.monotonic() + settings.CACHES["default"].get("TIMEOUT", 300)
         with self.lock:
@@ -200,7 +204,7 @@ class LocalPages:
             self.pages.clear()
 
 
-local_pages = LocalPages()
+local_pages = LocalPages(size=64)  # pages of this version and the latest of each address
 
 
 def public_page(view):
@@ -215,32 +219,16 @@ def public_page(view):
     After a write, one request rebuilds a page (single_flight); the others meanwhile
     get the page as it was before the write, never a wait behind the rebuild.
     """
-    import functools
-    import gzip
-
-    from django.http import HttpResponse
-    from django.utils import translation
     from django.utils.cache import patch_vary_headers
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not _anonymous_without_state(request):
             return view(request, *args, **kwargs)
-        key, latest = _page_keys(request, translation.get_language())
-        found = local_pages.get(key)
-        if found is None:
-            found = cache.get(key)
-            if found is None:
-                built = []
-                build = functools.partial(_build_page, view, request, args, kwargs, built)
-                found = single_flight(key, build, latest, _page_lock(latest))
-                if built:
-                    return built[0]
-                found = (*found, gzip.decompress(found[2]))
-            else:
-                # (status, content type, gzipped, version, plain): unzipped once per process.
-                found = (*found, gzip.decompress(found[2]))
-                local_pages.set(key, found)
+        page = _Page(view, request, args, kwargs)
+        found = local_pages.get(page.key) or page.shared()
+        if isinstance(found, HttpResponse):  # built by this request
+            return found
         status, content_type, packed, version, plain = found
         if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
             response = HttpResponse(packed, status=status, content_type=content_type)
@@ -251,9 +239,90 @@ def public_page(view):
         # The page as it was before a write, answered while it is rebuilt: no validator
         # of the current version may be sent with it (http.public_data).
         response.stale_page = version != data_version(request)
+        if page.rebuild_after:
+            # Run by the server once the response is sent (HttpResponse.close()), so that
+            # no visitor waits for the rebuild, not even the one who asked for it.
+            response._resource_closers.append(page.rebuild)
         return response
 
     return wrapper
+
+
+class _Page:
+    """One public page of one request: the shared cache's copy, the latest one while it is
+    rebuilt, or the response this request builds.
+
+    One query asks for the page, the rebuild's lock and the version of the latest page.
+    When the page must be rebuilt, the latest one is answered at once by every request
+    while another holds the lock. When none does and the latest page was built at most
+    PAGE_STALE_SECONDS ago (writes come often), the request that takes the lock answers
+    it too and rebuilds the page after its response is sent, once the latest page is
+    PAGE_REBUILD_SECONDS old: under a stream of writes, a page is rebuilt at most that
+    often. After a quiet spell, the request builds the page first, so that a lone write
+    shows to the next visitor. This process
+    keeps its own copy of the latest page and answers it while its version is the
+    latest: nothing read, unzipped or written. Pages are kept as (status, content type,
+    gzipped, version) and held here with the unzipped text too.
+    """
+
+    def __init__(self, view, request, args, kwargs):
+        from django.utils import translation
+
+        self.view, self.request, self.args, self.kwargs = view, request, args, kwargs
+        self.language = translation.get_language()
+        self.key, self.latest = _page_keys(request, self.language)
+        self.lock, self.marker = _page_lock(self.latest), f"{self.latest}:version"
+        self.rebuild_after = False
+
+    def shared(self):
+        found = cache.get_many([self.key, self.lock, self.marker])
+        if self.key in found:
+            page = _unpacked(found[self.key])
+            local_pages.set(self.key, page)
+            return page
+        version, built_at = found.get(self.marker, (None, 0))
+        stale = self.latest_page(version)
+        if stale is not None and self.lock in found:
+            return stale  # another request is rebuilding it
+        age = time.time() - built_at
+        if stale is not None and age <= settings.PAGE_STALE_SECONDS:
+            # Rebuilt by this request after its answer, unless another one took the lock or
+            # the latest page is younger than PAGE_REBUILD_SECONDS.
+            if age >= settings.PAGE_REBUILD_SECONDS:
+                self.rebuild_after = cache.add(self.lock, 1, LOCK_SECONDS)
+            return stale
+        built = []
+        page = single_flight(self.key, functools.partial(self.build, built), self.latest, self.lock)
+        return built[0] if built else _unpacked(page)
+
+    def latest_page(self, version):
+        """The latest page: this process's copy if it is that version, else the shared one."""
+        stale = local_pages.get(self.latest)
+        if stale is None or stale[3] != version:
+            stale = _unpacked(cache.get(self.latest))
+            if stale is not None:
+                local_pages.set(self.latest, stale)
+        return stale
+
+    def build(self, built):
+        page = _build_page(self.view, self.request, self.args, self.kwargs, built)
+        if page is not None:
+            cache.set(self.marker, (page[3], time.time()))
+        return page
+
+    def rebuild(self):
+        from django.utils import translation
+
+        try:
+            with translation.override(self.language):
+                _compute_and_store(self.key, functools.partial(self.build, []), self.latest, self.lock)
+        except Exception:  # the response is sent; nothing else would tell of it
+            logger.exception("rebuilding %s failed", self.request.path)
+
+
+def _unpacked(page):
+    """A cached page with its unzipped text (unzipped once per process), or None."""
+    return None if page is None else (*page, gzip.decompress(page[2]))
 
 
 def _build_page(view, request, args, kwargs, built):

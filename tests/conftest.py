@@ -38,6 +38,9 @@ def _default_language():
 def _page_cache_off(settings):
     # Tests look at how pages are built; tests/test_page_cache.py covers the cache itself.
     settings.PUBLIC_PAGE_CACHE = False
+    # A write shows to the very next request; tests of the page answered while it is
+    # rebuilt set their own.
+    settings.PAGE_STALE_SECONDS = 0
     local_pages.clear()
 
 

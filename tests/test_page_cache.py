@@ -1,4 +1,5 @@
-"""Public pages come from the shared cache for anonymous visitors, and never stale."""
+"""Public pages come from the shared cache for anonymous visitors; a write shows to the next
+request, or, while writes come often (PAGE_STALE_SECONDS), once the page is rebuilt."""
 
 import pytest
 from django.core.management import call_command
@@ -146,3 +147,54 @@ def test_an_error_page_is_never_cached(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(14) as queries:
         client.get("/incidents/?state=ZZ")
     assert len(queries) > 2  # rendered again, not read from the cache
+
+
+def test_while_writes_come_often_the_latest_page_is_answered_and_rebuilt_after_the_answer(
+    client, settings, django_assert_max_num_queries
+):
+    settings.PAGE_STALE_SECONDS = 60  # the latest page is younger: writes are coming often
+    settings.PAGE_REBUILD_SECONDS = 0
+    first = IncidentFactory()
+    assert listed(client, first)
+    second = IncidentFactory(courthouse=first.courthouse)  # a write: a new data version
+    answer = client.get("/incidents/")
+    # The page as it was, at once and without validators; the rebuild ran once it was sent.
+    assert f'href="/incidents/{second.pk}/"' not in answer.content.decode()
+    assert "no-cache" in answer["Cache-Control"] and "ETag" not in answer
+    with django_assert_max_num_queries(2):  # the rebuilt page, read from the cache
+        assert listed(client, second)
+
+
+def test_a_rebuild_after_the_answer_that_fails_is_logged_and_frees_the_lock(
+    client, settings, monkeypatch, caplog
+):
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    from incidents import cache as page_cache
+
+    settings.PAGE_STALE_SECONDS, settings.PAGE_REBUILD_SECONDS = 60, 0
+    first = IncidentFactory()
+    assert listed(client, first)
+    IncidentFactory(courthouse=first.courthouse)
+
+    def broken(*args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(page_cache, "_build_page", broken)
+    assert listed(client, first)  # the page as it was
+    assert "rebuilding /incidents/ failed" in caplog.text
+    _, latest = page_cache._page_keys(RequestFactory().get("/incidents/"), "en")
+    assert cache.get(page_cache._page_lock(latest)) is None
+
+
+def test_under_a_stream_of_writes_a_page_is_rebuilt_at_most_every_few_seconds(client, settings):
+    settings.PAGE_STALE_SECONDS, settings.PAGE_REBUILD_SECONDS = 60, 30
+    first = IncidentFactory()
+    assert listed(client, first)
+    second = IncidentFactory(courthouse=first.courthouse)
+    for _ in range(3):  # the latest page is younger than PAGE_REBUILD_SECONDS: no rebuild yet
+        assert not listed(client, second)
+    settings.PAGE_REBUILD_SECONDS = 0
+    client.get("/incidents/")  # answered as it was, rebuilt after
+    assert listed(client, second)

@@ -192,6 +192,13 @@ if CACHE_URL:
 # Public pages for anonymous visitors are served from that cache until the next write
 # (incidents/cache.py, public_page).
 PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
+# After a write, a page built at most this many seconds before is answered as it was
+# while it is rebuilt after that answer (writes are coming often); an older one is
+# rebuilt before the answer. 0: every page after a write is rebuilt first.
+PAGE_STALE_SECONDS = env_int("DJANGO_PAGE_STALE_SECONDS", 5)
+# ...and, meanwhile, rebuilt at most this often (a dashboard costs about 1 s of a worker
+# at 100,000 incidents; edits can come several a second).
+PAGE_REBUILD_SECONDS = env_int("DJANGO_PAGE_REBUILD_SECONDS", 2)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -24,13 +24,15 @@ run: $(VENV)/.runtime compilemessages
 	$(DEV) $(PY) manage.py load_demo_data --if-empty
 	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
 
-# PostgreSQL 15, Chromium and gettext (msgfmt compiles the translations) come from Debian's packages.
+# PostgreSQL 15, Chromium, gettext (msgfmt compiles the translations), and wrk and nginx
+# (make bench, make load) come from Debian's packages.
 system-deps:
 	@missing=""; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing$$missing from Debian's packages"; \

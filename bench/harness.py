@@ -312,6 +312,98 @@ def start_gunicorn(cleanup, env, workers=2):
     return server
 
 
+# nginx in front, as README's "Production" runs the app: it reads each answer from
+# gunicorn at once (a sync worker never waits on a slow client), keeps the clients'
+# connections open, and sends signed-in people (a session cookie) to workers of
+# their own, so that an edit never queues behind public traffic.
+NGINX_CONF = """
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream public {{ server 127.0.0.1:{public}; }}
+    upstream staff {{ server 127.0.0.1:{staff}; }}
+    map $cookie_sessionid $pool {{ "" public; default staff; }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        client_max_body_size 0;
+        proxy_buffer_size 64k;
+        proxy_buffers 32 64k;
+        proxy_read_timeout 600s;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        location / {{ proxy_pass http://$pool; }}
+    }}
+}}
+"""
+
+
+class Front:
+    """nginx on a port of its own before two gunicorn pools: public visitors, signed-in staff."""
+
+    def __init__(self, cleanup, env, workers, staff_workers):
+        env = {**env, "DJANGO_PROXY_COUNT": "1"}
+        self.public = Gunicorn(env, workers=workers)
+        cleanup.callback(self.public.stop)
+        self.staff = Gunicorn(env, workers=staff_workers)
+        cleanup.callback(self.staff.stop)
+        self.dir = tempfile.mkdtemp(prefix="tracker-bench-nginx.")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        conf = Path(self.dir) / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(dir=self.dir, port=self.port, public=self.public.port, staff=self.staff.port)
+        )
+        self.proc = subprocess.Popen(
+            [
+                shutil.which("nginx") or "/usr/sbin/nginx",
+                "-p",
+                self.dir,
+                "-c",
+                str(conf),
+                "-g",
+                "daemon off;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        cleanup.callback(self.stop)
+        self.pools = (self.public, self.staff)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if traffic.get(self.base + "/healthz").status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"nginx did not answer within 30 s: {(Path(self.dir) / 'error.log').read_text()}")
+
+    def errors_logged(self):
+        return [line for pool in self.pools for line in pool.errors_logged()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_front(cleanup, env, workers, staff_workers):
+    front = Front(cleanup, env, workers, staff_workers)
+    log(f"nginx at {front.base}: {workers} sync workers for the public, {staff_workers} for signed-in staff")
+    return front
+
+
 # --- Memory ----------------------------------------------------------------------
 
 

@@ -4,12 +4,16 @@
     .venv/bin/python bench/load.py --rows 20000 --duration 5 --edits 100   # a quick check
 
 A throwaway PostgreSQL gets the demo data (load_demo_data) plus synthetic incidents
-up to --rows; gunicorn serves it with production settings. wrk then drives the
-dashboard, a filtered list and the API at 64 connections each (one after another,
-or all at once with --parallel) while a second process, the editor, signs in as
+up to --rows; gunicorn serves it with production settings behind nginx, as README's
+"Production" has it: one pool of workers for the public and one for signed-in staff
+(harness.Front). wrk then drives the
+dashboard, a filtered list and the API at 64 connections each, asking for gzip as a
+browser does (one after another, or all at once with --parallel) while a second process, the editor, signs in as
 court administrators and performs --edits incident edits through the web form from
-a pool of threads. Two edits go to each chosen incident, so some collide: the loser
-gets 409 and retries from a fresh form, as a person would.
+a pool of threads, spread evenly over the wrk runs so that every endpoint is measured
+under the same writes (--burst: as fast as the editors go). Two edits go to each chosen
+incident, so some collide: the loser gets 409 and retries from a fresh form, as a
+person would.
 
 Each attempt writes a unique token into the summary. Afterwards the database is
 checked: every acknowledged edit (302 after POST) is in the incident's history
@@ -22,6 +26,7 @@ import argparse
 import http.client
 import multiprocessing
 import os
+import queue as queue_module
 import random
 import statistics
 import subprocess
@@ -64,7 +69,7 @@ def main():
         harness.setup_django_here(env)
         prepare_data(db, env, args.rows)
         users = create_editors(env, args.workers)
-        server = harness.start_gunicorn(cleanup, env, workers=args.server_workers)
+        server = harness.start_front(cleanup, env, args.server_workers, args.staff_workers)
         for path in TARGETS.values():
             traffic.check_page(server.base + path)
         plan = edit_plan(db, args.edits)
@@ -85,10 +90,12 @@ def main():
 
 
 def _cpu(db, server):
-    """CPU seconds so far of the database server and of the app server (all its workers)."""
+    """CPU seconds so far of the database server, of the app servers (every worker of both
+    pools) and of nginx."""
     return {
         "database": harness.cpu_seconds(harness.postmaster_pid(db)),
-        "app": harness.cpu_seconds(server.proc.pid),
+        "app": sum(harness.cpu_seconds(pool.proc.pid) for pool in server.pools),
+        "nginx": harness.cpu_seconds(server.proc.pid),
     }
 
 
@@ -119,9 +126,18 @@ def parse_args():
         "--server-workers",
         type=int,
         default=2 * (os.cpu_count() or 1) + 1,
-        help="gunicorn sync workers (default 2 x cores + 1)",
+        help="gunicorn sync workers for the public (default 2 x cores + 1)",
+    )
+    parser.add_argument(
+        "--staff-workers", type=int, default=2, help="gunicorn sync workers for signed-in staff"
     )
     parser.add_argument("--parallel", action="store_true", help="run the three wrk at once")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="edits as fast as the editors go (the first endpoint then gets every write), "
+        "not spread over the wrk runs",
+    )
     return parser.parse_args()
 
 
@@ -192,6 +208,8 @@ def edit_once(browser, pk, token):
         }
     fields = dict(form["fields"])
     fields["summary"] = f"{fields['summary'].strip()} [{token}]".strip()
+    if "public_note" in fields:  # a published incident's correction says why (issue 14)
+        fields["public_note"] = f"Load test correction {token}"
     status, _, body = browser.request("POST", form["action"] or path, fields)
     return {
         "status": status,
@@ -202,32 +220,38 @@ def edit_once(browser, pk, token):
     }
 
 
-def editor(base, users, plan, results):
-    """The second process: edits from a thread pool, one signed-in user per thread."""
-    browsers = {}
+def editor(base, users, plan, results, pace=0.0, ready=None):
+    """The second process: edits from a thread pool, each thread with a signed-in user.
 
-    def browser_for_thread():
-        import threading
-
-        key = threading.get_ident()
-        if key not in browsers:
-            browser = traffic.Browser(base)
-            browser.sign_in(users[len(browsers) % len(users)], PASSWORD)
-            browsers[key] = browser
-        return browsers[key]
+    Every editor signs in first (a password check costs about a second of a worker, and
+    sixteen at once would stall the first endpoint's run), then `ready` is called. Edit n
+    starts no earlier than n x `pace` seconds after that (0: as fast as the editors go)."""
+    browsers = queue_module.Queue()
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        for browser in pool.map(lambda user: _signed_in(base, user), users):
+            browsers.put(browser)
+    if ready:
+        ready()
+    started = time.time()
 
     def edit(job):
         n, pk = job
-        attempts = []
-        for attempt in range(8):
-            token = f"LOADTEST-{n:04d}-{attempt}-{uuid.uuid4().hex[:10]}"
-            try:
-                outcome = edit_once(browser_for_thread(), pk, token)
-            except (OSError, http.client.HTTPException, RuntimeError) as exc:
-                outcome = {"status": 0, "phase": "connection", "body": str(exc)[:300]}
-            attempts.append({"pk": pk, "token": token, "at": time.time(), **outcome})
-            if outcome["status"] != 409:
-                break
+        pause = started + n * pace - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        browser, attempts = browsers.get(), []
+        try:
+            for attempt in range(8):
+                token = f"LOADTEST-{n:04d}-{attempt}-{uuid.uuid4().hex[:10]}"
+                try:
+                    outcome = edit_once(browser, pk, token)
+                except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                    outcome = {"status": 0, "phase": "connection", "body": str(exc)[:300]}
+                attempts.append({"pk": pk, "token": token, "at": time.time(), **outcome})
+                if outcome["status"] != 409:
+                    break
+        finally:
+            browsers.put(browser)
         return attempts
 
     with ThreadPoolExecutor(max_workers=len(users)) as pool:
@@ -235,11 +259,17 @@ def editor(base, users, plan, results):
             results.extend(attempts)
 
 
-def run_editor_process(base, users, plan, queue):
+def _signed_in(base, user):
+    browser = traffic.Browser(base)
+    browser.sign_in(user, PASSWORD)
+    return browser
+
+
+def run_editor_process(base, users, plan, queue, pace):
     results = []
     started = time.time()
     try:
-        editor(base, users, plan, results)
+        editor(base, users, plan, results, pace, ready=lambda: queue.put("ready"))
     finally:
         queue.put({"started": started, "finished": time.time(), "attempts": results})
 
@@ -254,17 +284,23 @@ def run_load(server, args, users, plan):
         f"{'at once' if args.parallel else 'one after another'})"
     )
     queue = multiprocessing.Queue()
+    # Spread over every endpoint's run, so that each is measured under the same writes.
+    pace = 0.0 if args.burst else args.duration * (1 if args.parallel else len(TARGETS)) / len(plan)
     editor_process = multiprocessing.Process(
-        target=run_editor_process, args=(server.base, users, plan, queue)
+        target=run_editor_process, args=(server.base, users, plan, queue, pace)
     )
     measured = {}
-    started = time.time()
     editor_process.start()
+    if queue.get(timeout=600) != "ready":
+        raise RuntimeError("the editors could not sign in")
+    started = time.time()
     try:
         if args.parallel:
             procs = {
                 name: subprocess.Popen(
-                    traffic.wrk_command(server.base + path, args.duration, args.connections),
+                    traffic.wrk_command(
+                        server.base + path, args.duration, args.connections, headers=traffic.BROWSER_HEADERS
+                    ),
                     stdout=subprocess.PIPE,
                     text=True,
                 )
@@ -275,7 +311,9 @@ def run_load(server, args, users, plan):
         else:
             for name, path in TARGETS.items():
                 traffic.drain(server.base, quick=1.0)
-                measured[name] = traffic.wrk(server.base + path, args.duration, args.connections)
+                measured[name] = traffic.wrk(
+                    server.base + path, args.duration, args.connections, headers=traffic.BROWSER_HEADERS
+                )
                 log(
                     f"  {name:14} {measured[name]['rps']:8.1f} req/s  p50 {measured[name]['p50_ms']} ms  "
                     f"p99 {measured[name]['p99_ms']} ms"
@@ -371,6 +409,7 @@ def summarize(args, measured, edits, verification, server_errors):
     return {
         "rows": args.rows,
         "server_workers": args.server_workers,
+        "staff_workers": args.staff_workers,
         "connections_per_endpoint": args.connections,
         "duration_per_endpoint_s": args.duration,
         "parallel": args.parallel,
@@ -400,7 +439,8 @@ def summarize(args, measured, edits, verification, server_errors):
 
 def print_report(results):
     print(
-        f"\nLoad test: {results['rows']:,} incidents, gunicorn {results['server_workers']} sync workers, "
+        f"\nLoad test: {results['rows']:,} incidents, nginx before gunicorn {results['server_workers']} "
+        f"+ {results['staff_workers']} (staff) sync workers, "
         f"wrk {results['connections_per_endpoint']} connections x {results['duration_per_endpoint_s']} s "
         f"per endpoint{' (all at once)' if results['parallel'] else ''}\n"
     )
@@ -435,7 +475,7 @@ def print_report(results):
         )
     cpu = results["cpu_seconds"]
     print(
-        f"\nCPU while the load ran: database {cpu['database']} s, app server {cpu['app']} s: one primary "
+        f"\nCPU while the load ran: database {cpu['database']} s, app servers {cpu['app']} s, nginx {cpu.get('nginx', 0)} s: one primary "
         f"carries about {results['app_servers_per_primary']} app servers like this one"
     )
     print("\ntargets:")

@@ -179,9 +179,9 @@ def measure_url(url, args):
         }
     base = "/".join(url.split("/", 3)[:3])
     drain(base)
-    traffic.wrk(url, args.warmup, args.connections)
+    traffic.wrk(url, args.warmup, args.connections, headers=traffic.BROWSER_HEADERS)
     drain(base)
-    result = traffic.wrk(url, args.duration, args.connections)
+    result = traffic.wrk(url, args.duration, args.connections, headers=traffic.BROWSER_HEADERS)
     if result["non_2xx_3xx"] or result["socket_errors"]:
         log(f"  WARNING {url}: {result['non_2xx_3xx']} non-2xx, {result['socket_errors']} socket errors")
     result.update(url=url, response_bytes=len(response.body))

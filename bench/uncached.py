@@ -98,7 +98,9 @@ def _wrk(url, args, script):
         log(f"  ERROR {exc}"[:400])
         return {"url": url, "error": str(exc)[:300], "rps": 0.0, "p50_ms": 0.0, "p99_ms": 0.0}
     traffic.drain("/".join(url.split("/", 3)[:3]))
-    command = traffic.wrk_command(url, args.duration, args.connections, script=script)
+    command = traffic.wrk_command(
+        url, args.duration, args.connections, script=script, headers=traffic.BROWSER_HEADERS
+    )
     out = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 300, check=False)
     if out.returncode:
         raise RuntimeError(f"wrk failed on {url}: {out.stderr.strip()}")

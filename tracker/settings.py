@@ -198,7 +198,7 @@ PUBLIC_PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 PAGE_STALE_SECONDS = env_int("DJANGO_PAGE_STALE_SECONDS", 5)
 # ...and, meanwhile, rebuilt at most this often (a dashboard costs about 1 s of a worker
 # at 100,000 incidents; edits can come several a second).
-PAGE_REBUILD_SECONDS = env_int("DJANGO_PAGE_REBUILD_SECONDS", 2)
+PAGE_REBUILD_SECONDS = env_int("DJANGO_PAGE_REBUILD_SECONDS", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

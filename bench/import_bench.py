@@ -8,7 +8,7 @@ Loads --table-rows incidents first (default: as many as the file has), as
 `make bench` imports into its N-row table. Writes a CSV file of new incidents in the export's format (bench/data.py, from the
 one synthetic generator), then runs `manage.py import_incidents FILE --dry-run` and
 `manage.py import_incidents FILE`, each in its own process. The peak resident memory
-of each process is the kernel's own count for it (ru_maxrss from os.wait4), so no
+of each process is its own high-water mark (VmHWM, harness.run_measured), so no
 peak between two samples is missed. The rate is the real import's rows per second.
 Standalone, it starts a throwaway PostgreSQL and merges its keys into bench/results.json;
 bench/run.py calls measure() on the database it already has.

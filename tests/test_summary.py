@@ -146,3 +146,21 @@ def test_a_row_left_negative_or_for_a_deleted_place_never_breaks_a_page(client, 
     )
     assert client.get("/").status_code == 200
     assert client.get("/api/stats/?by=courthouse").status_code == 200
+
+
+def test_an_import_shows_in_the_summary_and_the_next_write_too(spread):
+    """An import writes through COPY on PostgreSQL (a statement trigger per COPY), through
+    bulk inserts on SQLite (a row trigger each)."""
+    from .test_import import csv_file
+
+    place = spread[0].courthouse
+    rows = [
+        {"reference": f"IMP-{n}", "date": f"2019-0{5 + n % 3}-1{n % 9}", "outcome": outcome, "people_count": "2" if outcome == "arrested" else "0"}
+        for n, outcome in enumerate(["arrested", "attempted", "observed", "arrested", "arrested"])
+    ]
+    named = {"courthouse": place.name, "courthouse_city": place.city, "county_fips": place.county_id}
+    report = services.import_incidents(csv_file(*({**row, **named} for row in rows)))
+    assert report.written, report.errors
+    assert_same_as_incidents()
+    IncidentFactory(courthouse=place, date=datetime.date(2019, 5, 20))  # a plain INSERT afterwards
+    assert_same_as_incidents()

@@ -155,7 +155,12 @@ def test_an_import_shows_in_the_summary_and_the_next_write_too(spread):
 
     place = spread[0].courthouse
     rows = [
-        {"reference": f"IMP-{n}", "date": f"2019-0{5 + n % 3}-1{n % 9}", "outcome": outcome, "people_count": "2" if outcome == "arrested" else "0"}
+        {
+            "reference": f"IMP-{n}",
+            "date": f"2019-0{5 + n % 3}-1{n % 9}",
+            "outcome": outcome,
+            "people_count": "2" if outcome == "arrested" else "0",
+        }
         for n, outcome in enumerate(["arrested", "attempted", "observed", "arrested", "arrested"])
     ]
     named = {"courthouse": place.name, "courthouse_city": place.city, "county_fips": place.county_id}

@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 DEV := DJANGO_DEBUG=true
 N ?= 1000000
 
-.PHONY: run test lint format bench load system-deps gettext migrations-check clean messages compilemessages
+.PHONY: run test lint format bench load system-deps nginx gettext migrations-check clean messages compilemessages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,15 +24,14 @@ run: $(VENV)/.runtime compilemessages
 	$(DEV) $(PY) manage.py load_demo_data --if-empty
 	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
 
-# PostgreSQL 15, Chromium, gettext (msgfmt compiles the translations), and wrk and nginx
-# (make bench, make load) come from Debian's packages.
+# PostgreSQL 15, Chromium, gettext (msgfmt compiles the translations) and wrk (make bench)
+# come from Debian's packages.
 system-deps:
 	@missing=""; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
-	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing$$missing from Debian's packages"; \
@@ -81,8 +80,19 @@ migrations-check: $(VENV)/.dev
 bench: $(VENV)/.dev system-deps
 	$(PY) bench/run.py --rows $(N)
 
-load: $(VENV)/.dev system-deps
+load: $(VENV)/.dev system-deps nginx
 	$(PY) bench/load.py
+
+# nginx before the app servers in `make load`, as in production (README, "Operations").
+nginx:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing nginx-light from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	  else \
+	    echo "Missing nginx. Run: sudo apt-get install -y nginx-light"; exit 1; \
+	  fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .filters import normalise
 
@@ -159,7 +159,6 @@ def pause():
 
 def shared_request(request):
     """A read by a visitor whose page cannot differ from anyone else's: no session, no messages."""
-
     cookies = request.COOKIES
     return (
         request.method in ("GET", "HEAD")
@@ -169,7 +168,6 @@ def shared_request(request):
 
 
 def _anonymous_without_state(request):
-
     return settings.PUBLIC_PAGE_CACHE and shared_request(request)
 
 
@@ -191,7 +189,6 @@ class LocalPages:
             return found[1]
 
     def set(self, key, value):
-
         expires = time.monotonic() + settings.CACHES["default"].get("TIMEOUT", 300)
         with self.lock:
             self.pages[key] = (expires, value)
@@ -216,8 +213,8 @@ def public_page(view):
     A hit is two small queries and no rendering. Pages are kept gzipped: a
     fifth of the bytes to read back, and sent as they are to browsers.
 
-    After a write, one request rebuilds a page (single_flight); the others meanwhile
-    get the page as it was before the write, never a wait behind the rebuild.
+    After a write, one request rebuilds a page; the others meanwhile get the page as it
+    was before the write, never a wait behind the rebuild (_Page).
     """
     from django.utils.cache import patch_vary_headers
 
@@ -259,15 +256,13 @@ class _Page:
     it too and rebuilds the page after its response is sent, once the latest page is
     PAGE_REBUILD_SECONDS old: under a stream of writes, a page is rebuilt at most that
     often. After a quiet spell, the request builds the page first, so that a lone write
-    shows to the next visitor. This process
-    keeps its own copy of the latest page and answers it while its version is the
-    latest: nothing read, unzipped or written. Pages are kept as (status, content type,
-    gzipped, version) and held here with the unzipped text too.
+    shows to the next visitor. This process keeps its own copy of the latest page and
+    answers it while its version is the latest: nothing read, unzipped or written. Pages
+    are kept as (status, content type, gzipped, version) and held here with the unzipped
+    text too.
     """
 
     def __init__(self, view, request, args, kwargs):
-        from django.utils import translation
-
         self.view, self.request, self.args, self.kwargs = view, request, args, kwargs
         self.language = translation.get_language()
         self.key, self.latest = _page_keys(request, self.language)
@@ -311,8 +306,6 @@ class _Page:
         return page
 
     def rebuild(self):
-        from django.utils import translation
-
         try:
             with translation.override(self.language):
                 _compute_and_store(self.key, functools.partial(self.build, []), self.latest, self.lock)

@@ -89,3 +89,13 @@ def test_a_cache_url_that_is_not_redis_is_refused():
         result.stderr.strip()
         == "Configuration error: CACHE_URL must start with redis://, rediss:// or unix://"
     )
+
+
+def test_postgresql_queries_run_without_parallel_workers_unless_asked():
+    options = lambda env: loaded({"DATABASE_URL": PRIMARY, **env})["databases"]["default"]["OPTIONS"]  # noqa: E731
+    assert options({})["options"] == "-c max_parallel_workers_per_gather=0"
+    assert options({"DJANGO_PG_PARALLEL_WORKERS": "2"})["options"] == "-c max_parallel_workers_per_gather=2"
+    with_own = loaded({"DATABASE_URL": PRIMARY + "?options=-c%20statement_timeout%3D5000"})
+    assert with_own["databases"]["default"]["OPTIONS"]["options"] == (
+        "-c statement_timeout=5000 -c max_parallel_workers_per_gather=0"
+    )

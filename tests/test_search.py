@@ -66,3 +66,11 @@ def test_a_retracted_incident_is_not_found_by_its_words(client, incidents):
     incidents["spanish"].status = choices.Status.RETRACTED
     incidents["spanish"].save()
     assert listed(client, "q=detención") == set()
+
+
+@on_postgresql
+def test_the_apps_queries_take_no_parallel_workers():
+    # Parallel plans cost throughput under a busy worker pool (tracker/settings.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"

@@ -66,6 +66,15 @@ def database_from_url(url, name="DATABASE_URL"):
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
+    else:
+        # A parallel query takes a second core to answer one request sooner. Under
+        # a worker pool that already keeps every core busy it only adds start-up
+        # work: at 1M incidents, q= a rare word answers 28 requests a second on
+        # two cores without it and 13 with it. Opt in for a lone analyst's database.
+        workers = env_int("DJANGO_PG_PARALLEL_WORKERS", 0)
+        options = config.setdefault("OPTIONS", {})
+        setting = f"-c max_parallel_workers_per_gather={workers}"
+        options["options"] = f"{options['options']} {setting}" if options.get("options") else setting
     return config
 
 

@@ -3,8 +3,9 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from incidents import choices, services, summary
 from incidents.filters import filter_incidents
@@ -12,6 +13,8 @@ from incidents.models import Incident, Summary
 from incidents.stats import _counts
 
 from .factories import CourthouseFactory, IncidentFactory
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's import")
 
 DIMENSIONS = [*summary.READ_AS]
 FILTERS = [
@@ -168,4 +171,46 @@ def test_an_import_shows_in_the_summary_and_the_next_write_too(spread):
     assert report.written, report.errors
     assert_same_as_incidents()
     IncidentFactory(courthouse=place, date=datetime.date(2019, 5, 20))  # a plain INSERT afterwards
+    assert_same_as_incidents()
+
+
+@on_postgresql
+def test_an_import_of_several_copies_counts_its_rows_once_at_its_end(spread, monkeypatch):
+    """Ids reserved two at a time: a COPY per two rows; rows without a reference are
+    renamed by an UPDATE before the count, and an existing incident is edited."""
+    from incidents.imports import writing
+
+    from .test_import import csv_file
+
+    monkeypatch.setattr(writing, "FIRST_IDS", 2)
+    place = spread[0].courthouse
+    named = {"courthouse": place.name, "courthouse_city": place.city, "county_fips": place.county_id}
+    rows = [{"reference": "", "date": f"2019-0{5 + n % 3}-1{n}", **named} for n in range(7)]
+    edited = spread[1]
+    rows.append({"reference": edited.reference, "date": "2019-08-08", **named})
+    with CaptureQueriesContext(connection) as queries:
+        report = services.import_incidents(csv_file(*rows))
+    assert report.written, report.errors
+    assert Incident.objects.get(pk=edited.pk).date == datetime.date(2019, 8, 8)
+    first_new = sorted(Incident.objects.values_list("pk", flat=True))[-7]
+    assert [q["sql"] for q in queries if "summary_add_from" in q["sql"]] == [
+        f"SELECT incidents_summary_add_from({first_new})"
+    ]
+    assert_same_as_incidents()
+
+
+@on_postgresql
+def test_while_an_import_counts_later_the_insert_trigger_counts_nothing(spread):
+    def rows():
+        return sorted(Summary.objects.values_list("dimension", "month", "state", "value", "incidents"))
+
+    before = rows()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL incidents.summary_later = on")
+        new = IncidentFactory(courthouse=spread[0].courthouse, date=datetime.date(2019, 5, 20))
+        assert rows() == before
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT incidents_summary_add_from(%s)", [new.pk])
+    assert rows() != before
     assert_same_as_incidents()

@@ -245,10 +245,11 @@ class CopyWriter(Writer):
 
     def run(self, events):
         columns, fixed = _fixed_columns(Incident, _fixed_values(self.user, self.now))
-        _defer_gin()
+        _defer_index_work()
         _copy_items(self.items(events), [*ROW_COLUMNS, *columns], f"\t{fixed}\n")
         if not self.report.error_count:
             self.finish()
+            _count_in_summary(self.first_id)
             _merge_gin()
 
     def items(self, events):
@@ -289,15 +290,27 @@ class CopyWriter(Writer):
 # several times what a b-tree does. Its new entries wait in the index's pending list
 # and are merged in bulk, which is cheaper the larger the list: this transaction's is
 # allowed PENDING_LIST_KB (the default is 4 MB), and is merged before the commit.
+# The summary (migration 0020) is counted once at the end too, not after every COPY
+# (migration 0023).
 PENDING_LIST_KB = 256 * 1024
 GIN_INDEXES = """
     SELECT c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
     WHERE i.indrelid = %s::regclass AND a.amname = 'gin'"""
 
 
-def _defer_gin():
+def _defer_index_work():
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL gin_pending_list_limit = {PENDING_LIST_KB}")
+        cursor.execute("SET LOCAL incidents.summary_later = on")
+
+
+def _count_in_summary(first):
+    """The incidents from id `first` on (this import's, under lock_incidents()) added to
+    the summary, and the insert trigger counting again for the rest of the transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL incidents.summary_later = off")
+        if first is not None:
+            cursor.execute("SELECT incidents_summary_add_from(%s)", [first])
 
 
 def _merge_gin():

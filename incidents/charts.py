@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from . import choices, summary
 from .http import as_of, as_of_text
 from .models import County, Courthouse, CoverageChange, PolicyEvent, State
-from .stats import add_month, aggregate, stats_for
+from .stats import add_month, aggregate, split_counts, stats_for
 
 SITE = gettext_lazy("Courthouse ICE Arrest Tracker")
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
@@ -226,17 +226,15 @@ def monthly_series(state):
         return [], []
     first, last = _month_day(months[0]["key"]), _month_day(months[-1]["key"])
     present = {row["key"] for row in stats_for(state, "outcome") if row["incidents"]}
+    outcomes = [outcome for outcome in choices.Outcome.values if outcome in present]
+    counted = {outcome: summary.counts(state, "month", outcome) for outcome in outcomes}
+    if None in counted.values():  # not in the summary (a place's page): one GROUP BY for all
+        counted = split_counts(state.incidents, "month", "outcome", outcomes)
     series = [
-        (outcome, _outcome_months(state, outcome, first, last))
-        for outcome in choices.Outcome.values
-        if outcome in present
+        (outcome, aggregate(state.incidents.filter(outcome=outcome), "month", first, last, counted[outcome]))
+        for outcome in outcomes
     ]
     return months, series
-
-
-def _outcome_months(state, outcome, first, last):
-    counted = summary.counts(state, "month", outcome)
-    return aggregate(state.incidents.filter(outcome=outcome), "month", first, last, counted)
 
 
 def chart_events(state, first, last):

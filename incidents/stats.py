@@ -61,6 +61,23 @@ def _counts(queryset, by):
     return sorted(rows, key=lambda r: (-r[1], str(r[0])))
 
 
+def split_counts(queryset, by, field, values):
+    """{value of `field`: _counts(queryset.filter(field=value), by)} for each of `values`,
+    from one GROUP BY over both: one read of the rows instead of one per value."""
+    rows = (
+        queryset.filter(**{f"{field}__in": values})
+        .order_by()
+        .annotate(group=DIMENSIONS[by])
+        .values(field, "group")
+        .annotate(incidents=Count("id"), people=Coalesce(Sum("people_count"), 0))
+        .values_list(field, "group", "incidents", "people")
+    )
+    split = {value: [] for value in values}
+    for value, group, incidents, people in rows:
+        split[value].append((group, incidents, people))
+    return {value: sorted(found, key=lambda r: (-r[1], str(r[0]))) for value, found in split.items()}
+
+
 def _labels(by, values):
     if by == "county":
         return {c.fips: str(c) for c in _among(County.objects.all(), "fips", values)}

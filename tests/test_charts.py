@@ -72,6 +72,31 @@ def test_the_monthly_chart_counts_each_outcome_with_every_month_present(client, 
     assert month["layout"]["barmode"] == "stack"
 
 
+def test_a_filter_the_summary_cannot_answer_counts_every_outcomes_months_in_one_query(data):
+    """A county page or a case-type filter: one GROUP BY month and outcome, not one per outcome."""
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents import charts, stats
+    from incidents.filters import filter_incidents
+
+    for query in ("case_type=criminal", "county=36047", ""):
+        state = filter_incidents(QueryDict(query))
+        stats.stats_for(state, "month"), stats.stats_for(state, "outcome")  # cached first
+        with CaptureQueriesContext(connection) as queries:
+            months, series = charts.monthly_series(state)
+        incidents = state.incidents
+        first, last = charts._month_day(months[0]["key"]), charts._month_day(months[-1]["key"])
+        assert series == [
+            (outcome, stats.aggregate(incidents.filter(outcome=outcome), "month", first, last))
+            for outcome in choices.Outcome.values
+            if incidents.filter(outcome=outcome).exists()
+        ]
+        grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"] and "incidents_incident" in q["sql"]]
+        assert len(grouped) == (1 if query else 0), (query, grouped)  # no filter: the summary
+
+
 def test_the_monthly_chart_spans_the_chosen_date_range_within_the_data(client, data):
     content = client.get("/?date_after=2018-11-15&date_before=2019-04-30").content.decode()
     arrested = trace(figures(content)["chart-month"], "Arrested")

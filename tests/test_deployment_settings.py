@@ -68,7 +68,7 @@ def test_a_replica_needs_postgresql_on_both_sides():
 
 def test_the_shared_cache_is_the_database_table_by_default_on_postgresql():
     cache = loaded({"DATABASE_URL": PRIMARY})["caches"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert cache["BACKEND"] == "incidents.cachebackend.DatabaseCache"
 
 
 def test_sqlite_keeps_its_cache_in_each_process_so_reads_never_write_the_file():

@@ -179,8 +179,10 @@ if DATABASE_REPLICA_URL:
 ONE_MACHINE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends."
-        + ("locmem.LocMemCache" if ONE_MACHINE else "db.DatabaseCache"),
+        # incidents/cachebackend.py: Django's database cache, one statement per write.
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
+        if ONE_MACHINE
+        else "incidents.cachebackend.DatabaseCache",
         "LOCATION": "tracker" if ONE_MACHINE else "tracker_cache",
         "TIMEOUT": 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_CACHE_MAX_ENTRIES", 2000 if ONE_MACHINE else 20000)},

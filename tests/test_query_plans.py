@@ -124,9 +124,13 @@ def test_api_pages_walk_an_index_in_every_ordering(client, incidents, ordering):
 
 
 def test_court_type_lists_walk_an_index(client, incidents):
-    # A tenth of the courthouses are immigration courts; no federal court has incidents.
+    # One courthouse in 30 is an immigration court (about their share of the country's
+    # courthouses); no federal court has incidents. With one in 10, the immigration
+    # courts' rows lie on nearly every page of this 20,000-row table, where reading the
+    # whole table is the right plan and the planner's choice depends on the table's
+    # physical size (autovacuum's timing): the test failed once in CI that way.
     pks = list(Courthouse.objects.order_by("pk").values_list("pk", flat=True))
-    Courthouse.objects.filter(pk__in=pks[::10]).update(court_type="immigration")
+    Courthouse.objects.filter(pk__in=pks[::30]).update(court_type="immigration")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE incidents_courthouse")
         cursor.execute("ANALYZE incidents_county")

@@ -106,6 +106,17 @@ def test_a_row_without_reference_gets_an_assigned_one_in_the_history_too(brookly
         assert list(incident.history.values_list("reference", flat=True)) == [incident.reference]
 
 
+def test_a_file_whose_rows_all_bring_a_reference_reads_no_created_row_again(brooklyn, clerk):
+    """Placeholders are looked for (and renamed) only when a row was created without one."""
+    for rows, renamed in (([{"reference": "OCA-1"}, {"reference": "TRK-000500"}], False), ([{}], True)):
+        with CaptureQueriesContext(connection) as queries:
+            report = import_incidents(csv_file(*rows), user=clerk)
+        assert report.written, report.errors
+        assert any("TMP-" in query["sql"] for query in queries) is renamed, rows
+        assert Incident.objects.order_by("pk").last().reference.startswith(("OCA", "TRK")), rows
+    assert Incident.objects.filter(reference__startswith="TMP-").count() == 0
+
+
 def test_an_imported_trk_reference_is_never_assigned_again(brooklyn, clerk):
     from incidents import services
 

@@ -66,6 +66,7 @@ class Writer(DryRun):
         self.token = f"TMP-{uuid.uuid4().hex}-"
         self.highest = 0  # the largest TRK-<number> among the references the file creates
         self.first_id = None  # of the incidents created
+        self.placeholders = False  # whether any row was created without a reference
         self.updates = []  # Rows waiting to be written
 
     def courthouse_id(self, row):
@@ -88,6 +89,7 @@ class Writer(DryRun):
     def reference(self, fields, n):
         reference = fields["reference"]
         if not reference:
+            self.placeholders = True
             return f"{self.token}{n}"
         if reference.startswith("TRK-") and (match := ASSIGNED.fullmatch(reference)):
             self.highest = max(self.highest, int(match[1]))
@@ -100,7 +102,7 @@ class Writer(DryRun):
 
     def finish(self):
         if self.first_id is not None:
-            _settle_references(self.token, self.first_id, self.highest)
+            _settle_references(self.token if self.placeholders else None, self.first_id, self.highest)
             self.record_history()
 
     def record_history(self):
@@ -165,7 +167,13 @@ def _update_incidents(rows, user, now, history):
 
 
 def _settle_references(token, first_id, highest):
-    """TRK-<id> for the rows created with a placeholder, clear of the file's own TRK numbers."""
+    """TRK-<id> for the rows created with a placeholder, clear of the file's own TRK numbers.
+
+    `token` None: no row has a placeholder, and no created row is read again (a file
+    whose rows all bring a reference would have a million read for nothing)."""
+    if token is None:
+        _ids_after(highest)
+        return
     new = Incident.objects.filter(id__gte=first_id, reference__startswith=token)
     history = Incident.history.filter(id__gte=first_id, reference__startswith=token)
     lowest = new.aggregate(lowest=Min("id"))["lowest"]

@@ -398,6 +398,11 @@ def _month_axes(top, rows):
                 {"dtickrange": ["M12", None], "value": "%Y"},
             ],
             "tickangle": 0,
+            # Short tick marks hold the dates below the y axis's "0": when the first
+            # bar's month is a tick, its date reaches left under that label.
+            "ticks": "outside",
+            "ticklen": 8,
+            "tickcolor": "#cccccc",
             "showgrid": False,
             "automargin": True,
         },

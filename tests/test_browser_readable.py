@@ -155,7 +155,9 @@ def sideways(page):
 @pytest.mark.parametrize("size", SIZES)
 def test_every_chart_label_is_inside_its_chart_and_clear_of_the_others(demo_data, browser, size):
     page = browser(*SIZES[size])
-    for path in ("/", *place_pages()[:2]):
+    # The demo's 26 Federal Plaza incidents begin in a January: the monthly chart's first
+    # bar sits on a tick whose date reached under the y axis's "0" on a phone.
+    for path in ("/", *place_pages()[:2], "/courthouses/26-federal-plaza-immigration-court/"):
         page.goto(path)
         settle(page)
         assert page.locator(".js-plotly-plot").count() >= (8 if path == "/" else 4), path

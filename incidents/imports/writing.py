@@ -102,7 +102,10 @@ class Writer(DryRun):
 
     def finish(self):
         if self.first_id is not None:
-            _settle_references(self.token if self.placeholders else None, self.first_id, self.highest)
+            if self.placeholders:
+                _settle_references(self.token, self.first_id, self.highest)
+            else:  # no created row needs reading again
+                _ids_after(self.highest)
             self.record_history()
 
     def record_history(self):
@@ -167,13 +170,7 @@ def _update_incidents(rows, user, now, history):
 
 
 def _settle_references(token, first_id, highest):
-    """TRK-<id> for the rows created with a placeholder, clear of the file's own TRK numbers.
-
-    `token` None: no row has a placeholder, and no created row is read again (a file
-    whose rows all bring a reference would have a million read for nothing)."""
-    if token is None:
-        _ids_after(highest)
-        return
+    """TRK-<id> for the rows created with a placeholder, clear of the file's own TRK numbers."""
     new = Incident.objects.filter(id__gte=first_id, reference__startswith=token)
     history = Incident.history.filter(id__gte=first_id, reference__startswith=token)
     lowest = new.aggregate(lowest=Min("id"))["lowest"]
